@@ -1,0 +1,120 @@
+import { type Clock, systemClock } from '../clock.js';
+import { InvalidOptionError } from '../errors.js';
+import {
+  checkDurationMs,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  checkOneOf,
+  checkString,
+  optional,
+} from '../validate/options.js';
+
+export interface SqliteStoreOptions {
+  /**
+   * The database file. It is created, with its schema, when missing; its directory must exist.
+   * While a store has it open no other connection can use it (see sqlite-store.ts).
+   */
+  path: string;
+  /**
+   * How long opening waits for another connection to release its lock before failing with a
+   * StoreError, in ms. Default 2,000. (Once open, the store holds the file's lock itself, so no
+   * later call ever waits on it.)
+   */
+  busyTimeoutMs?: number;
+  /**
+   * How hard a committed write is pushed to disk. `normal` (the default): a committed batch
+   * survives the process crashing or being killed; a power loss or OS crash may lose the
+   * batches committed since the last checkpoint, but never corrupts the file. `full`: every
+   * committed batch survives a power loss too, at the price of one fsync per batch.
+   */
+  synchronous?: 'normal' | 'full';
+  /**
+   * Retention by count: keep at most this many instances in a final state; those that
+   * finished first are removed first, with their history and logs. Default: no limit.
+   */
+  maxFinished?: number;
+  /**
+   * Retention by age: remove instances that reached a final state more than this long ago,
+   * with their history and logs, in ms. Default: no limit.
+   */
+  maxFinishedAgeMs?: number;
+  /**
+   * Retention runs after a write at most once per this interval, in ms, so its cost is spread
+   * over many batches; it also runs when the store opens. Default 1,000.
+   */
+  pruneIntervalMs?: number;
+  /**
+   * The largest the database may grow to, in bytes (rounded down to whole pages). A write that
+   * needs more fails with a StoreError and changes nothing; what is stored stays readable.
+   * Default: no limit but the disk's.
+   */
+  maxSizeBytes?: number;
+  /** Reads the time for retention. Default: the system clock. */
+  clock?: Clock;
+}
+
+export interface ResolvedSqliteStoreOptions {
+  path: string;
+  busyTimeoutMs: number;
+  synchronous: 'normal' | 'full';
+  maxFinished: number;
+  maxFinishedAgeMs: number;
+  pruneIntervalMs: number;
+  maxSizeBytes: number;
+  clock: Clock;
+}
+
+const KEYS = [
+  'path',
+  'busyTimeoutMs',
+  'synchronous',
+  'maxFinished',
+  'maxFinishedAgeMs',
+  'pruneIntervalMs',
+  'maxSizeBytes',
+  'clock',
+] as const;
+
+/** better-sqlite3 refuses a busy timeout above a signed 32-bit integer. */
+const MAX_BUSY_TIMEOUT_MS = 2_147_483_647;
+
+export function resolveSqliteStoreOptions(value: unknown): ResolvedSqliteStoreOptions {
+  const options = checkObject(value, 'options');
+  checkKnownKeys(options, KEYS, 'options');
+
+  const count = (path: string) => orNone((v) => checkInteger(v, path, { min: 0 }));
+  return {
+    path: checkString(options.path, 'options.path'),
+    busyTimeoutMs: optional(options.busyTimeoutMs, 2_000, (v) =>
+      checkInteger(v, 'options.busyTimeoutMs', { min: 0, max: MAX_BUSY_TIMEOUT_MS }),
+    ),
+    synchronous: optional(options.synchronous, 'normal' as const, (v) =>
+      checkOneOf(v, 'options.synchronous', ['normal', 'full'] as const),
+    ),
+    maxFinished: optional(options.maxFinished, Infinity, count('options.maxFinished')),
+    maxFinishedAgeMs: optional(
+      options.maxFinishedAgeMs,
+      Infinity,
+      orNone((v) => checkDurationMs(v, 'options.maxFinishedAgeMs')),
+    ),
+    pruneIntervalMs: optional(options.pruneIntervalMs, 1_000, (v) =>
+      checkDurationMs(v, 'options.pruneIntervalMs'),
+    ),
+    maxSizeBytes: optional(options.maxSizeBytes, Infinity, count('options.maxSizeBytes')),
+    clock: optional(options.clock, systemClock, (v) => checkClock(v, 'options.clock')),
+  };
+}
+
+/** A limit that also accepts Infinity, meaning none. */
+function orNone(check: (value: unknown) => number): (value: unknown) => number {
+  return (value) => (value === Infinity ? value : check(value));
+}
+
+function checkClock(value: unknown, path: string): Clock {
+  const clock = value as Partial<Clock> | null;
+  if (typeof clock !== 'object' || clock === null || typeof clock.now !== 'function') {
+    throw new InvalidOptionError(path, 'a Clock with a now() method', value);
+  }
+  return value as Clock;
+}

@@ -1,0 +1,78 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { FINAL_STATES } from '../types.js';
+import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
+
+/**
+ * Retention of the SQLite store: removes instances in a final state past `maxFinished` (those
+ * that finished first go first) or older than `maxFinishedAgeMs`, and with them, by trigger,
+ * their history and logs. An instance counts as finished once its `finishedAt` is set.
+ *
+ * It is amortised: `afterWrite` prunes at most once per `pruneIntervalMs`. One pass removes at
+ * most PASS_LIMIT instances, so a large backlog (a limit lowered on a big file) never stalls the
+ * main thread for long; a pass that hits the limit leaves the next write to carry on at once.
+ */
+
+const PASS_LIMIT = 5_000;
+
+const FINISHED = `finished_at IS NOT NULL AND state IN (${[...FINAL_STATES]
+  .map((state) => `'${state}'`)
+  .join(', ')})`;
+
+const BY_AGE = `DELETE FROM instances WHERE id IN (
+  SELECT id FROM instances WHERE ${FINISHED} AND finished_at < ? LIMIT ?)`;
+
+const BY_COUNT = `DELETE FROM instances WHERE id IN (
+  SELECT id FROM instances WHERE ${FINISHED}
+  ORDER BY finished_at DESC, id DESC LIMIT ? OFFSET ?)`;
+
+type Options = Pick<
+  ResolvedSqliteStoreOptions,
+  'maxFinished' | 'maxFinishedAgeMs' | 'pruneIntervalMs' | 'clock'
+>;
+
+export class SqliteRetention {
+  readonly #options: Options;
+  readonly #byAge: BetterSqlite3.Statement<[number, number]> | undefined;
+  readonly #byCount: BetterSqlite3.Statement<[number, number]> | undefined;
+  readonly #pass: () => number;
+  #lastPassAt = Number.NEGATIVE_INFINITY;
+
+  constructor(db: BetterSqlite3.Database, options: Options) {
+    this.#options = options;
+    if (Number.isFinite(options.maxFinishedAgeMs)) this.#byAge = db.prepare(BY_AGE);
+    if (Number.isFinite(options.maxFinished)) this.#byCount = db.prepare(BY_COUNT);
+    this.#pass = db.transaction(() => this.#removeOnce());
+  }
+
+  /** Called after every write batch; prunes when the interval has passed. */
+  afterWrite(): void {
+    if (this.#byAge === undefined && this.#byCount === undefined) return;
+    const now = this.#options.clock.now();
+    if (now - this.#lastPassAt < this.#options.pruneIntervalMs) return;
+
+    const removed = this.#pass();
+    this.#lastPassAt = removed < PASS_LIMIT ? now : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Prunes everything due now, in as many passes as it takes; returns instances removed. */
+  pruneAll(): number {
+    let total = 0;
+    for (let removed = PASS_LIMIT; removed >= PASS_LIMIT; total += removed) {
+      removed = this.#pass();
+    }
+    this.#lastPassAt = this.#options.clock.now();
+    return total;
+  }
+
+  #removeOnce(): number {
+    let removed = 0;
+    if (this.#byAge) {
+      const before = this.#options.clock.now() - this.#options.maxFinishedAgeMs;
+      removed += this.#byAge.run(before, PASS_LIMIT).changes;
+    }
+    if (this.#byCount && removed < PASS_LIMIT) {
+      removed += this.#byCount.run(PASS_LIMIT - removed, this.#options.maxFinished).changes;
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,279 @@
+import type {
+  BackoffPolicy,
+  InstanceRecord,
+  InstanceState,
+  LogLevel,
+  LogLine,
+  ScheduleRecord,
+  SerializedError,
+  StateTransition,
+} from '../types.js';
+import { decodeValue, encodeValue } from './sqlite-json.js';
+
+/**
+ * How records map to rows and back. Columns are bound by position (the fastest way through
+ * better-sqlite3), so each `…_COLUMNS` list fixes the order of its `…Params` function.
+ * `undefined` optional fields are SQL NULL and come back absent; `maxRetries` may be Infinity,
+ * which SQLite keeps as a REAL.
+ */
+
+type SqlValue = string | number | null;
+
+type InstanceKey = Exclude<keyof InstanceRecord, 'id'>;
+
+interface Column {
+  name: string;
+  encode: (value: unknown) => SqlValue;
+}
+
+const asNumber = (value: unknown): SqlValue => (value === undefined ? null : (value as number));
+const asText = (value: unknown): SqlValue => (value === undefined ? null : (value as string));
+const asFlag = (value: unknown): SqlValue => (value === undefined ? null : value ? 1 : 0);
+
+/** Every instance field but `id`, with its column and how its value is written. */
+export const INSTANCE_FIELDS: Readonly<Record<InstanceKey, Column>> = {
+  kind: { name: 'kind', encode: asText },
+  args: { name: 'args', encode: encodeValue },
+  priority: { name: 'priority', encode: asNumber },
+  state: { name: 'state', encode: asText },
+  attempt: { name: 'attempt', encode: asNumber },
+  maxRetries: { name: 'max_retries', encode: asNumber },
+  timeoutMs: { name: 'timeout_ms', encode: asNumber },
+  backoff: { name: 'backoff', encode: encodeValue },
+  createdAt: { name: 'created_at', encode: asNumber },
+  dueAt: { name: 'due_at', encode: asNumber },
+  updatedAt: { name: 'updated_at', encode: asNumber },
+  startedAt: { name: 'started_at', encode: asNumber },
+  finishedAt: { name: 'finished_at', encode: asNumber },
+  result: { name: 'result', encode: encodeValue },
+  error: { name: 'error', encode: encodeValue },
+  progress: { name: 'progress', encode: encodeValue },
+  scheduleId: { name: 'schedule_id', encode: asText },
+  dueFor: { name: 'due_for', encode: asNumber },
+  catchUp: { name: 'catch_up', encode: asFlag },
+  owner: { name: 'owner', encode: asText },
+  leaseUntil: { name: 'lease_until', encode: asNumber },
+};
+
+const INSTANCE_KEYS = Object.keys(INSTANCE_FIELDS) as InstanceKey[];
+
+export const INSTANCE_COLUMNS = ['id', ...INSTANCE_KEYS.map((key) => INSTANCE_FIELDS[key].name)];
+
+export function instanceParams(instance: InstanceRecord): SqlValue[] {
+  const params: SqlValue[] = [instance.id];
+  for (const key of INSTANCE_KEYS) params.push(encodeField(key, instance[key]));
+  return params;
+}
+
+export function encodeField(key: InstanceKey, value: unknown): SqlValue {
+  return INSTANCE_FIELDS[key].encode(value);
+}
+
+export interface InstanceRow {
+  id: string;
+  kind: string;
+  args: string | null;
+  priority: number;
+  state: InstanceState;
+  attempt: number;
+  max_retries: number;
+  timeout_ms: number | null;
+  backoff: string;
+  created_at: number;
+  due_at: number;
+  updated_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  result: string | null;
+  error: string | null;
+  progress: string | null;
+  schedule_id: string | null;
+  due_for: number | null;
+  catch_up: number | null;
+  owner: string | null;
+  lease_until: number | null;
+}
+
+export function instanceFromRow(row: InstanceRow): InstanceRecord {
+  const instance: InstanceRecord = {
+    id: row.id,
+    kind: row.kind,
+    args: decodeValue(row.args),
+    priority: row.priority,
+    state: row.state,
+    attempt: row.attempt,
+    maxRetries: row.max_retries,
+    timeoutMs: row.timeout_ms,
+    backoff: decodeValue(row.backoff) as BackoffPolicy,
+    createdAt: row.created_at,
+    dueAt: row.due_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+  if (row.result !== null) instance.result = decodeValue(row.result);
+  if (row.error !== null) instance.error = decodeValue(row.error) as SerializedError;
+  if (row.progress !== null) instance.progress = decodeValue(row.progress);
+  if (row.schedule_id !== null) instance.scheduleId = row.schedule_id;
+  if (row.due_for !== null) instance.dueFor = row.due_for;
+  if (row.catch_up !== null) instance.catchUp = row.catch_up === 1;
+  if (row.owner !== null) instance.owner = row.owner;
+  if (row.lease_until !== null) instance.leaseUntil = row.lease_until;
+  return instance;
+}
+
+export const TRANSITION_COLUMNS = [
+  'instance_id',
+  'kind',
+  'state',
+  'attempt',
+  'at',
+  'seq',
+  'error',
+  'result',
+  'reason',
+];
+
+export function transitionParams(t: StateTransition): SqlValue[] {
+  const error = t.error === undefined ? null : encodeValue(t.error);
+  const reason = t.reason ?? null;
+  return [
+    t.instanceId,
+    t.kind,
+    t.state,
+    t.attempt,
+    t.at,
+    t.seq,
+    error,
+    encodeValue(t.result),
+    reason,
+  ];
+}
+
+export interface TransitionRow {
+  instance_id: string;
+  kind: string;
+  state: InstanceState;
+  attempt: number;
+  at: number;
+  seq: number;
+  error: string | null;
+  result: string | null;
+  reason: string | null;
+}
+
+export function transitionFromRow(row: TransitionRow): StateTransition {
+  const transition: StateTransition = {
+    instanceId: row.instance_id,
+    kind: row.kind,
+    state: row.state,
+    attempt: row.attempt,
+    at: row.at,
+    seq: row.seq,
+  };
+  if (row.error !== null) transition.error = decodeValue(row.error) as SerializedError;
+  if (row.result !== null) transition.result = decodeValue(row.result);
+  if (row.reason !== null) transition.reason = row.reason;
+  return transition;
+}
+
+export const LOG_COLUMNS = [
+  'instance_id',
+  'kind',
+  'attempt',
+  'level',
+  'message',
+  'data',
+  'at',
+  'seq',
+];
+
+export function logParams(line: LogLine): SqlValue[] {
+  const { instanceId, kind, attempt, level, message, at, seq } = line;
+  return [instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq];
+}
+
+export interface LogRow {
+  instance_id: string;
+  kind: string;
+  attempt: number;
+  level: LogLevel;
+  message: string;
+  data: string | null;
+  at: number;
+  seq: number;
+}
+
+export function logFromRow(row: LogRow): LogLine {
+  const line: LogLine = {
+    instanceId: row.instance_id,
+    kind: row.kind,
+    attempt: row.attempt,
+    level: row.level,
+    message: row.message,
+    at: row.at,
+    seq: row.seq,
+  };
+  if (row.data !== null) line.data = decodeValue(row.data);
+  return line;
+}
+
+export const SCHEDULE_COLUMNS = [
+  'id',
+  'kind',
+  'spec',
+  'paused',
+  'next_run_at',
+  'last_run_at',
+  'run_count',
+  'created_at',
+  'updated_at',
+];
+
+export function scheduleParams(s: ScheduleRecord): SqlValue[] {
+  const spec = encodeValue(s.spec);
+  const paused = s.paused ? 1 : 0;
+  return [
+    s.id,
+    s.kind,
+    spec,
+    paused,
+    s.nextRunAt,
+    s.lastRunAt,
+    s.runCount,
+    s.createdAt,
+    s.updatedAt,
+  ];
+}
+
+export interface ScheduleRow {
+  id: string;
+  kind: string;
+  spec: string;
+  paused: number;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  run_count: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export function scheduleFromRow(row: ScheduleRow): ScheduleRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    spec: decodeValue(row.spec) as Record<string, unknown>,
+    paused: row.paused === 1,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    runCount: row.run_count,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** `INSERT INTO table (a, b) VALUES (?, ?)` for a list of columns. */
+export function insertSql(table: string, columns: readonly string[], verb = 'INSERT'): string {
+  const marks = columns.map(() => '?').join(', ');
+  return `${verb} INTO ${table} (${columns.join(', ')}) VALUES (${marks})`;
+}
