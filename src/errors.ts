@@ -35,7 +35,11 @@ export class InvalidOptionError extends JobloomError {
   readonly path: string;
 
   constructor(path: string, expected: string, received: unknown, options?: { cause?: unknown }) {
-    super('ERR_INVALID_OPTION', `${path}: expected ${expected}, received ${describe(received)}`, options);
+    super(
+      'ERR_INVALID_OPTION',
+      `${path}: expected ${expected}, received ${describe(received)}`,
+      options,
+    );
     this.path = path;
   }
 }
@@ -75,11 +79,14 @@ export class ThreadCrashedError extends JobloomError {
 
 export class TimeoutError extends JobloomError {
   readonly timeoutMs: number;
+  /** Whether the attempt ignored its abort signal and its thread had to be terminated. */
+  readonly terminated: boolean;
 
   constructor(timeoutMs: number, terminated: boolean) {
     const how = terminated ? 'its thread was terminated' : 'it stopped on its abort signal';
     super('ERR_TIMED_OUT', `attempt timed out after ${timeoutMs} ms; ${how}`);
     this.timeoutMs = timeoutMs;
+    this.terminated = terminated;
   }
 }
 

@@ -1,0 +1,32 @@
+/**
+ * jobloom: run jobs on worker threads. The only public entry of the package.
+ */
+
+export { type Clock, systemClock } from './clock.js';
+export * from './errors.js';
+export type { BackoffOptions } from './manager/backoff.js';
+export type { InstanceRef, JobManagerEventName, JobManagerEvents } from './manager/events.js';
+export type {
+  InstanceHandle,
+  JobManagerOptions,
+  ManagerStats,
+  StopOptions,
+} from './manager/job-manager.js';
+export { JobManager } from './manager/job-manager.js';
+export type {
+  InstanceInfo,
+  Job,
+  JobDefinition,
+  JobHandlers,
+  JobPolicy,
+} from './manager/job-registry.js';
+export type { ScheduleOptions } from './manager/schedule-options.js';
+export type {
+  Executor,
+  ExecutorContextApi,
+  ExecutorLogger,
+} from './pool/executor-context.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { ClaimOptions, Store, StoreWrite } from './store/store.js';
+export * from './types.js';

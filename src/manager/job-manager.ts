@@ -1,0 +1,416 @@
+import { randomUUID } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import type { ResourceLimits } from 'node:worker_threads';
+import { type Logger, pino } from 'pino';
+import { type Clock, systemClock } from '../clock.js';
+import { ManagerStateError } from '../errors.js';
+import { HistoryWriter } from '../history/history-writer.js';
+import { threadEntry } from '../pool/thread-entry-path.js';
+import { DelayQueue } from '../queue/delay-queue.js';
+import { MemoryStore } from '../store/memory-store.js';
+import type { Store } from '../store/store.js';
+import type {
+  ClearFilter,
+  HistoryQuery,
+  InstanceQuery,
+  InstanceRecord,
+  LogClearFilter,
+  LogLine,
+  LogQuery,
+  StateTransition,
+} from '../types.js';
+import { assertCloneable } from '../validate/cloneable.js';
+import {
+  checkDurationMs,
+  checkInteger,
+  checkKnownKeys,
+  checkObject,
+  optional,
+} from '../validate/options.js';
+import { Dispatcher } from './dispatcher.js';
+import { type JobManagerEventName, type JobManagerEvents, TypedEvents } from './events.js';
+import { InstanceRunner } from './instance-runner.js';
+import { type Job, type JobDefinition, JobRegistry } from './job-registry.js';
+import { Lifecycle } from './lifecycle.js';
+import type { LiveInstance } from './live-instance.js';
+import { recoverInstances } from './recovery.js';
+import { resolveScheduleOptions, type ScheduleOptions } from './schedule-options.js';
+
+export interface JobManagerOptions {
+  /** Threads in the pool; change it later with `resize()`. Default: the machine's available parallelism. */
+  concurrency?: number;
+  /** Where instances and history live. Default: a MemoryStore with its default retention. */
+  store?: Store;
+  /** A pino logger; jobloom logs through child loggers of it. Default: silent. */
+  logger?: Logger;
+  /** The time source for delays, retries and timeouts. Default: the system clock. */
+  clock?: Clock;
+  /**
+   * Attempts each thread holds at once: one running and the rest waiting behind it, so a thread
+   * starts its next attempt without a round trip to the main thread. 1 turns this off. Default 2.
+   */
+  prefetch?: number;
+  /** After a timed-out or canceled attempt's signal is aborted, how long it may take to stop before its thread is terminated, in ms. Default 1000. */
+  terminateGraceMs?: number;
+  /** Memory limits of each thread (Node's `ResourceLimits`); a thread past them fails its attempt. */
+  resourceLimits?: ResourceLimits;
+  /** Node flags for the threads. Default: the process's own, so a TypeScript loader carries over. */
+  execArgv?: string[];
+  /** How long history writes gather before going to the store as one batch, in ms. Default 0 for the memory store, 5 otherwise. */
+  historyBatchDelayMs?: number;
+}
+
+/** What `schedule()` returns. */
+export interface InstanceHandle<Result = unknown> {
+  readonly id: string;
+  readonly kind: string;
+  /**
+   * The outcome: resolves with the executor's result, or rejects with an ExecutorError,
+   * TimeoutError, CanceledError or ThreadCrashedError. Created when first read, so an unread
+   * outcome costs nothing and never becomes an unhandled rejection.
+   */
+  readonly result: Promise<Result>;
+}
+
+export interface StopOptions {
+  /** `drain` runs everything accepted first; `cancel` cancels what has not finished. Default `drain`. */
+  mode?: 'drain' | 'cancel';
+  /** With `drain`, how long to wait before canceling what is left, in ms. Default: no limit. */
+  timeoutMs?: number;
+}
+
+export interface ManagerStats {
+  scheduled: number;
+  queued: number;
+  /** Handed to threads: running, or waiting on a thread behind the running one. */
+  inFlight: number;
+  poolSize: number;
+  threads: number;
+}
+
+type ManagerState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
+
+const OPTION_KEYS = [
+  'concurrency',
+  'store',
+  'logger',
+  'clock',
+  'prefetch',
+  'terminateGraceMs',
+  'resourceLimits',
+  'execArgv',
+  'historyBatchDelayMs',
+];
+
+/**
+ * go-job's Manager: the registry of jobs, the scheduler, the ready queue, the pool and the
+ * history store, behind one object that a batch tool or service embeds.
+ *
+ * Manager states: new → starting → started → stopping → stopped. Jobs may be registered at any
+ * time; instances are accepted only while started.
+ */
+export class JobManager {
+  readonly #registry = new JobRegistry();
+  readonly #events: TypedEvents;
+  readonly #logger: Logger;
+  readonly #clock: Clock;
+  readonly #store: Store;
+  readonly #writer: HistoryWriter;
+  readonly #lifecycle: Lifecycle;
+  readonly #delayed: DelayQueue<LiveInstance>;
+  readonly #dispatcher: Dispatcher;
+  readonly #runner: InstanceRunner;
+  #state: ManagerState = 'new';
+
+  constructor(options: JobManagerOptions = {}) {
+    const checked = checkObject(options, 'options');
+    checkKnownKeys(checked, OPTION_KEYS, 'options');
+    const concurrency = optional(options.concurrency, availableParallelism(), (v) =>
+      checkInteger(v, 'options.concurrency', { min: 1, max: 1024 }),
+    );
+    const prefetch = optional(options.prefetch, 2, (v) =>
+      checkInteger(v, 'options.prefetch', { min: 1, max: 64 }),
+    );
+    const terminateGraceMs = optional(options.terminateGraceMs, 1_000, (v) =>
+      checkDurationMs(v, 'options.terminateGraceMs'),
+    );
+
+    this.#logger = options.logger ?? pino({ enabled: false });
+    this.#clock = options.clock ?? systemClock;
+    this.#store = options.store ?? new MemoryStore({ clock: this.#clock });
+    this.#events = new TypedEvents((error, event) => this.#listenerFailed(error, event));
+    const defaultDelayMs = this.#store instanceof MemoryStore ? 0 : 5;
+    this.#writer = new HistoryWriter({
+      store: this.#store,
+      batchDelayMs: optional(options.historyBatchDelayMs, defaultDelayMs, (v) =>
+        checkDurationMs(v, 'options.historyBatchDelayMs'),
+      ),
+      onError: (error) => this.#storeFailed(error),
+    });
+    this.#lifecycle = new Lifecycle(this.#writer, this.#events, this.#logger);
+    this.#delayed = new DelayQueue<LiveInstance>({
+      clock: this.#clock,
+      onDue: (live) => this.#runner.due(live),
+    });
+    const entry = threadEntry(options.execArgv);
+    this.#dispatcher = new Dispatcher({
+      clock: this.#clock,
+      size: concurrency,
+      depth: prefetch,
+      threadEntry: entry.filename,
+      terminateGraceMs,
+      sink: {
+        started: (live, attempt, at) => this.#runner.started(live, attempt, at),
+        ended: (live, verdict) => this.#runner.ended(live, verdict),
+        log: (live, attempt, level, message, data, at) =>
+          this.#runner.log(live, attempt, level, message, data, at),
+        progress: (live, attempt, value, at) => this.#runner.progress(live, attempt, value, at),
+        threadError: (error, slot) => this.#threadError(error, slot),
+      },
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+      ...(entry.execArgv ? { execArgv: entry.execArgv } : {}),
+    });
+    this.#runner = new InstanceRunner({
+      clock: this.#clock,
+      lifecycle: this.#lifecycle,
+      writer: this.#writer,
+      events: this.#events,
+      logger: this.#logger,
+      delayed: this.#delayed,
+      dispatcher: this.#dispatcher,
+      store: this.#store,
+    });
+  }
+
+  /** Registers a job by kind. Throws if the kind is taken or the definition is invalid. */
+  register(definition: JobDefinition): Job {
+    const job = this.#registry.register(definition);
+    this.#logger.debug({ kind: job.kind, module: job.moduleUrl }, 'job registered');
+    return job;
+  }
+
+  /** Registers every worker module in a folder, each under its file name as kind. */
+  registerFolder(folder: string | URL, defaults?: Omit<JobDefinition, 'kind' | 'module'>): Job[] {
+    return this.#registry.registerFolder(folder, defaults);
+  }
+
+  jobs(): Job[] {
+    return this.#registry.list();
+  }
+
+  hasJob(kind: string): boolean {
+    return this.#registry.has(kind);
+  }
+
+  get store(): Store {
+    return this.#store;
+  }
+
+  get concurrency(): number {
+    return this.#dispatcher.poolSize;
+  }
+
+  /** Opens the store, recovers what a previous process left unfinished, and starts dispatching. */
+  async start(): Promise<void> {
+    if (this.#state !== 'new')
+      throw new ManagerStateError(`cannot start a manager that is ${this.#state}`);
+    this.#state = 'starting';
+    await this.#store.open();
+    const recovered = await recoverInstances({
+      store: this.#store,
+      registry: this.#registry,
+      runner: this.#runner,
+      clock: this.#clock,
+      logger: this.#logger,
+    });
+    this.#state = 'started';
+    this.#dispatcher.resume();
+    this.#logger.info(
+      { concurrency: this.concurrency, store: this.#store.name, recovered },
+      'started',
+    );
+  }
+
+  /**
+   * Accepts an instance of `kind`. Everything is validated first: an unknown kind, arguments
+   * that cannot cross into a thread, or an invalid option throws, and nothing is enqueued.
+   */
+  schedule<Result = unknown>(
+    kind: string,
+    args?: unknown,
+    options?: ScheduleOptions<Result>,
+  ): InstanceHandle<Result> {
+    if (this.#state !== 'started')
+      throw new ManagerStateError(`cannot schedule on a manager that is ${this.#state}`);
+    const job = this.#registry.get(kind);
+    const now = this.#clock.now();
+    const resolved = resolveScheduleOptions(job, options as ScheduleOptions | undefined, now);
+    assertCloneable(args, 'args');
+
+    const live: LiveInstance = {
+      id: randomUUID(),
+      job,
+      args,
+      priority: resolved.priority,
+      timeoutMs: resolved.timeoutMs,
+      maxRetries: resolved.maxRetries,
+      backoff: resolved.backoff,
+      handlers: resolved.handlers,
+      createdAt: now,
+      state: 'created',
+      attempt: 0,
+      dueAt: resolved.dueAt,
+    };
+    this.#runner.accept(live, now);
+    return this.#handle<Result>(live.id, kind);
+  }
+
+  /**
+   * Cancels instances by id or by query. Queued and scheduled ones end at once as canceled;
+   * running ones are aborted (their thread terminated after the grace period) and end as
+   * canceled when they stop. Nothing else is touched. Returns the ids it canceled.
+   */
+  async cancel(target: string | InstanceQuery, reason = 'canceled by request'): Promise<string[]> {
+    const ids = typeof target === 'string' ? [target] : this.#runner.matching(target);
+    return ids.filter((id) => this.#runner.cancel(id, reason));
+  }
+
+  /** Changes the number of threads. Resolves once exactly `size` threads are alive. */
+  async resize(size: number): Promise<void> {
+    checkInteger(size, 'size', { min: 1, max: 1024 });
+    const settled = this.#dispatcher.resize(size);
+    this.#logger.info({ size }, 'pool resizing');
+    await settled;
+    this.#events.emit('pool:resized', { size, threads: this.#dispatcher.threadCount });
+  }
+
+  /** Resolves when no instance is scheduled, queued or running (at once if none is). */
+  onIdle(): Promise<void> {
+    return this.#runner.onIdle();
+  }
+
+  stats(): ManagerStats {
+    return {
+      scheduled: this.#delayed.size,
+      queued: this.#dispatcher.queued,
+      inFlight: this.#dispatcher.inFlight,
+      poolSize: this.#dispatcher.poolSize,
+      threads: this.#dispatcher.threadCount,
+    };
+  }
+
+  /** Ids of the threads alive now. */
+  threadIds(): number[] {
+    return this.#dispatcher.threadIds();
+  }
+
+  /**
+   * Stops the manager: no new instances are accepted; then it drains (runs what it has) or
+   * cancels, closes the pool, writes the last history and closes the store.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    const mode = options.mode ?? 'drain';
+    this.#state = 'stopping';
+    if (mode === 'drain') await this.#drain(options.timeoutMs);
+    await this.#cancelAll('manager stopped');
+    await this.#dispatcher.close();
+    await this.#writer.flush();
+    await this.#store.close();
+    this.#state = 'stopped';
+    this.#logger.info('stopped');
+  }
+
+  on<E extends JobManagerEventName>(
+    event: E,
+    listener: (payload: JobManagerEvents[E]) => void,
+  ): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  once<E extends JobManagerEventName>(
+    event: E,
+    listener: (payload: JobManagerEvents[E]) => void,
+  ): () => void {
+    return this.#events.once(event, listener);
+  }
+
+  off<E extends JobManagerEventName>(
+    event: E,
+    listener: (payload: JobManagerEvents[E]) => void,
+  ): void {
+    this.#events.off(event, listener);
+  }
+
+  /** Resolves once every change made so far is in the store. */
+  flushHistory(): Promise<void> {
+    return this.#writer.flush();
+  }
+
+  getInstance(id: string): Promise<InstanceRecord | undefined> {
+    return this.#store.getInstance(id);
+  }
+
+  queryInstances(query: InstanceQuery = {}): Promise<InstanceRecord[]> {
+    return this.#store.queryInstances(query);
+  }
+
+  /** go-job's LookupInstanceHistory. */
+  lookupInstanceHistory(query: HistoryQuery): Promise<StateTransition[]> {
+    return this.#store.lookupInstanceHistory(query);
+  }
+
+  /** go-job's LookupInstanceLogs. */
+  lookupInstanceLogs(query: LogQuery): Promise<LogLine[]> {
+    return this.#store.lookupInstanceLogs(query);
+  }
+
+  clearInstanceHistory(filter: ClearFilter): Promise<number> {
+    return this.#store.clearInstanceHistory(filter);
+  }
+
+  clearInstanceLogs(filter: LogClearFilter): Promise<number> {
+    return this.#store.clearInstanceLogs(filter);
+  }
+
+  #handle<Result>(id: string, kind: string): InstanceHandle<Result> {
+    const runner = this.#runner;
+    let result: Promise<Result> | undefined;
+    return {
+      id,
+      kind,
+      get result() {
+        result ??= runner.resultOf(id) as Promise<Result>;
+        return result;
+      },
+    };
+  }
+
+  async #drain(timeoutMs: number | undefined): Promise<void> {
+    if (timeoutMs === undefined) return this.onIdle();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([this.onIdle(), timedOut]);
+    clearTimeout(timer);
+  }
+
+  async #cancelAll(reason: string): Promise<void> {
+    for (const id of this.#runner.liveIds()) this.#runner.cancel(id, reason);
+    await this.onIdle();
+  }
+
+  #listenerFailed(error: unknown, event: JobManagerEventName): void {
+    this.#logger.error({ err: error, event }, 'event listener failed');
+    this.#events.emit('manager:error', { error, source: `listener of ${event}` });
+  }
+
+  #storeFailed(error: unknown): void {
+    this.#logger.error({ err: error, store: this.#store.name }, 'history write failed; will retry');
+    this.#events.emit('manager:error', { error, source: `store ${this.#store.name}` });
+  }
+
+  #threadError(error: unknown, slot: number): void {
+    this.#logger.error({ err: error, slot }, 'thread error outside any attempt');
+    this.#events.emit('manager:error', { error, source: `thread slot ${slot}` });
+  }
+}

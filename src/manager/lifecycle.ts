@@ -1,0 +1,112 @@
+import type { Logger } from 'pino';
+import type { HistoryWriter } from '../history/history-writer.js';
+import type { StoreWrite } from '../store/store.js';
+import type { InstanceRecord, InstanceState, SerializedError, StateTransition } from '../types.js';
+import { deserializeError } from '../validate/serialize-error.js';
+import type { TypedEvents } from './events.js';
+import type { InstanceInfo } from './job-registry.js';
+import { type LiveInstance, toRecord } from './live-instance.js';
+
+/** States before an attempt runs carry the number of the attempt they wait for. */
+const WAITING_STATES: ReadonlySet<InstanceState> = new Set(['created', 'scheduled', 'queued']);
+
+type Patch = Extract<StoreWrite, { op: 'update' }>['patch'];
+
+export interface TransitionDetails {
+  at: number;
+  error?: SerializedError;
+  result?: unknown;
+  reason?: string;
+  patch?: Patch;
+}
+
+/**
+ * Records an instance's state changes: into history (through the ordered writer), as events,
+ * and to the job's state-change handler. Handlers run on the main thread; one that throws or
+ * rejects is logged and reported as `manager:error`, and the manager carries on.
+ */
+export class Lifecycle {
+  readonly #writer: HistoryWriter;
+  readonly #events: TypedEvents;
+  readonly #logger: Logger;
+
+  constructor(writer: HistoryWriter, events: TypedEvents, logger: Logger) {
+    this.#writer = writer;
+    this.#events = events;
+    this.#logger = logger;
+  }
+
+  /** Writes a new instance with its `created` and first `scheduled` transitions. */
+  accept(live: LiveInstance, at: number, reason?: string): void {
+    const created = this.#entry(live, 'created', { at });
+    const scheduled = this.#entry(live, 'scheduled', reason ? { at, reason } : { at });
+    live.state = 'scheduled';
+    const instance: InstanceRecord = toRecord(live);
+    this.#writer.write({ op: 'create', instance, transitions: [created, scheduled] });
+    this.#announce(live, 'created', 'created', at);
+    this.#announce(live, 'scheduled', 'created', at);
+  }
+
+  move(live: LiveInstance, state: InstanceState, details: TransitionDetails): void {
+    const previous = live.state;
+    live.state = state;
+    const transition = this.#entry(live, state, details);
+    const patch: Patch = { ...details.patch, state, attempt: live.attempt, updatedAt: details.at };
+    if (details.error) patch.error = details.error;
+    if ('result' in details) patch.result = details.result;
+    this.#writer.write({ op: 'update', id: live.id, patch, transition });
+    this.#announce(live, state, previous, details.at);
+  }
+
+  /** Runs a handler safely; a throw or rejection is logged, never propagated. */
+  runHandler(live: LiveInstance, name: string, call: () => unknown): void {
+    try {
+      const returned = call();
+      if (returned instanceof Promise)
+        returned.catch((error) => this.#handlerFailed(live, name, error));
+    } catch (error) {
+      this.#handlerFailed(live, name, error);
+    }
+  }
+
+  info(live: LiveInstance): InstanceInfo {
+    return { id: live.id, kind: live.job.kind, attempt: live.attempt, args: live.args };
+  }
+
+  /** The error a result promise rejects with, rebuilt from its serialized form. */
+  errorOf(serialized: SerializedError): Error {
+    return deserializeError(serialized);
+  }
+
+  #entry(live: LiveInstance, state: InstanceState, details: TransitionDetails): StateTransition {
+    const entry: StateTransition = {
+      instanceId: live.id,
+      kind: live.job.kind,
+      state,
+      attempt: WAITING_STATES.has(state) ? live.attempt + 1 : live.attempt,
+      at: details.at,
+      seq: this.#writer.nextSeq(),
+    };
+    if (details.error) entry.error = details.error;
+    if ('result' in details) entry.result = details.result;
+    if (details.reason) entry.reason = details.reason;
+    return entry;
+  }
+
+  #announce(live: LiveInstance, state: InstanceState, previous: InstanceState, at: number): void {
+    if (this.#events.has('instance:state')) {
+      const ref = { id: live.id, kind: live.job.kind, attempt: live.attempt };
+      this.#events.emit('instance:state', { ...ref, state, previous, at });
+    }
+    const handler = live.handlers.onStateChange;
+    if (handler) this.runHandler(live, 'onStateChange', () => handler(state, this.info(live)));
+  }
+
+  #handlerFailed(live: LiveInstance, name: string, error: unknown): void {
+    this.#logger.error(
+      { err: error, instanceId: live.id, kind: live.job.kind },
+      `${name} handler failed`,
+    );
+    this.#events.emit('manager:error', { error, source: `${live.job.kind}.${name}` });
+  }
+}

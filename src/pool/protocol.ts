@@ -1,0 +1,67 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { LogLevel, SerializedError } from '../types.js';
+
+/**
+ * The messages between the main thread and a thread of the pool.
+ *
+ * Three channels, each ordered on its own:
+ * - Piscina's task channel carries an AttemptTask in and an AttemptOutcome out;
+ * - a comlink channel carries the executor's calls to the main thread (HostApi): log lines
+ *   and progress;
+ * - a control channel carries ControlMessages in (abort an attempt).
+ *
+ * Messages on different channels can overtake each other, so an outcome says how many host
+ * calls its attempt made, and the main thread holds the outcome until it has received that
+ * many. That is what keeps every log line ahead of the verdict.
+ */
+
+export interface AttemptTask {
+  /** Identifies this attempt on its thread and in host calls. */
+  key: number;
+  /** File URL of the worker module and the export that holds the executor. */
+  moduleUrl: string;
+  exportName: string;
+  instanceId: string;
+  kind: string;
+  attempt: number;
+  args: unknown;
+}
+
+export type AttemptOutcome =
+  | { ok: true; value: unknown; hostCalls: number }
+  | {
+      ok: false;
+      error: SerializedError;
+      /** The executor threw DoNotRetryError, or it could not be loaded. */
+      doNotRetry: boolean;
+      /** The attempt's signal was aborted before it ended. */
+      aborted: boolean;
+      hostCalls: number;
+    };
+
+export interface ControlMessage {
+  type: 'abort';
+  key: number;
+  reason: 'timeout' | 'cancel';
+}
+
+/** What a thread sends once at start-up, through Piscina's message event. */
+export interface ThreadHello {
+  jobloomThread: true;
+  threadId: number;
+  hostPort: MessagePort;
+  controlPort: MessagePort;
+}
+
+export interface HostApi {
+  log(key: number, level: LogLevel, message: string, data: unknown, at: number): void;
+  progress(key: number, value: unknown, at: number): void;
+}
+
+export function isThreadHello(message: unknown): message is ThreadHello {
+  return (
+    typeof message === 'object' &&
+    message !== null &&
+    (message as Partial<ThreadHello>).jobloomThread === true
+  );
+}
