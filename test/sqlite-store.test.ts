@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import type {
   ScheduleRecord,
   StateTransition,
 } from '../src/types.js';
+import { describeStoreContract } from './store-contract.js';
 import { FakeClock } from './support/fake-clock.js';
 
 const T0 = Date.UTC(2025, 0, 1);
@@ -37,6 +38,8 @@ function instance(id: string, overrides: Partial<InstanceRecord> = {}): Instance
     updatedAt: T0,
     startedAt: null,
     finishedAt: null,
+    owner: null,
+    leaseUntil: null,
     ...overrides,
   };
 }
@@ -399,6 +402,7 @@ describe('SqliteStore: writes, queries and retention', () => {
       line: { ...logLine('a', message, at, seq), level },
     });
     await store.write([
+      create(instance('a')),
       line('w', 'warn', T0 + 1, 1),
       line('d', 'debug', T0, 2),
       line('e', 'error', T0, 3),
@@ -501,3 +505,12 @@ function makeWritable(path: string): void {
   if (process.getuid?.() === 0) execFileSync('chattr', ['-i', path], { stdio: 'ignore' });
   chmodSync(path, 0o644);
 }
+
+describeStoreContract(
+  'sqlite',
+  async () => {
+    const contractDir = mkdtempSync(join(tmpdir(), 'jobloom-sqlite-contract-'));
+    return new SqliteStore({ path: join(contractDir, 'jobs.db'), busyTimeoutMs: 50 });
+  },
+  (store) => rmSync(dirname((store as SqliteStore).path), { recursive: true, force: true }),
+);

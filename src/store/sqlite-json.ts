@@ -36,12 +36,39 @@ const BINARY_VIEWS: Readonly<Record<string, BinaryView>> = {
 /** JSON text for a value; `null` (SQL NULL) for `undefined`, so absent stays absent. */
 export function encodeValue(value: unknown): string | null {
   if (value === undefined) return null;
-  if (typeof value === 'string' || typeof value === 'boolean') return JSON.stringify(value);
-  return JSON.stringify(value, replaceValue);
+  return isFlat(value) ? JSON.stringify(value) : JSON.stringify(value, replaceValue);
 }
 
 export function decodeValue(text: string | null): unknown {
   return text === null ? undefined : JSON.parse(text, reviveValue);
+}
+
+/**
+ * True for a value JSON says exactly without help: a primitive, or a plain object or array of
+ * such primitives. Most args, results, progress and every ordinary backoff are flat, and one
+ * level of checking costs far less than a replacer called on every value.
+ */
+function isFlat(value: unknown): boolean {
+  if (isExact(value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.every(isExact);
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  for (const key in value) {
+    if (key === TAG || !isExact((value as Record<string, unknown>)[key])) return false;
+  }
+  return true;
+}
+
+function isExact(value: unknown): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0);
+    default:
+      return value === null;
+  }
 }
 
 /** Sees each value before its `toJSON` (a Date's would turn it into a string first). */

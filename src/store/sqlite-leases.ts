@@ -12,6 +12,7 @@ import type { ClaimOptions } from './store.js';
  * A claim changes no state: the owner moves the instances on with ordinary writes.
  */
 
+const UNFINISHED = `state IN ('created', 'scheduled', 'queued', 'running')`;
 const CLAIMABLE = `state IN ('created', 'scheduled', 'queued') AND due_at <= ?
   AND (owner IS NULL OR owner = ? OR lease_until IS NULL OR lease_until <= ?)`;
 const CLAIM_ORDER = 'ORDER BY priority, due_at, created_at, id LIMIT ?';
@@ -33,7 +34,8 @@ export class SqliteLeases {
     this.#renew = db
       .prepare<[number, string, string], string>(
         `UPDATE instances SET lease_until = ?
-         WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id`,
+         WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) AND ${UNFINISHED}
+         RETURNING id`,
       )
       .pluck();
     this.#claim = db.transaction((options: ClaimOptions) => this.#claimNow(options));
@@ -44,7 +46,10 @@ export class SqliteLeases {
     return this.#claim(options);
   }
 
-  /** Extends the owner's leases on these ids; returns those it holds, in the order given. */
+  /**
+   * Extends the owner's leases on these ids; returns those it holds, in the order given. An
+   * instance in a final state is held by no one: it has nothing left to run.
+   */
   renew(owner: string, ids: readonly string[], leaseUntil: number): string[] {
     validateRenewal(owner, ids, leaseUntil);
     const held = new Set(this.#renew.all(leaseUntil, owner, JSON.stringify(ids)));

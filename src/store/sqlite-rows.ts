@@ -13,8 +13,9 @@ import { decodeValue, encodeValue } from './sqlite-json.js';
 /**
  * How records map to rows and back. Columns are bound by position (the fastest way through
  * better-sqlite3), so each `…_COLUMNS` list fixes the order of its `…Params` function.
- * `undefined` optional fields are SQL NULL and come back absent; `maxRetries` may be Infinity,
- * which SQLite keeps as a REAL.
+ * `undefined` optional fields are SQL NULL and come back absent, except `owner` and
+ * `leaseUntil`, which come back null (no owner); `maxRetries` may be Infinity, which SQLite
+ * keeps as a REAL.
  */
 
 type SqlValue = string | number | null;
@@ -110,6 +111,8 @@ export function instanceFromRow(row: InstanceRow): InstanceRecord {
     updatedAt: row.updated_at,
     startedAt: row.started_at,
     finishedAt: row.finished_at,
+    owner: row.owner,
+    leaseUntil: row.lease_until,
   };
   if (row.result !== null) instance.result = decodeValue(row.result);
   if (row.error !== null) instance.error = decodeValue(row.error) as SerializedError;
@@ -117,8 +120,6 @@ export function instanceFromRow(row: InstanceRow): InstanceRecord {
   if (row.schedule_id !== null) instance.scheduleId = row.schedule_id;
   if (row.due_for !== null) instance.dueFor = row.due_for;
   if (row.catch_up !== null) instance.catchUp = row.catch_up === 1;
-  if (row.owner !== null) instance.owner = row.owner;
-  if (row.lease_until !== null) instance.leaseUntil = row.lease_until;
   return instance;
 }
 
