@@ -52,14 +52,21 @@ export interface Store {
   /** A short name for logs and errors: `memory`, `sqlite:/path/file.db`, … */
   readonly name: string;
 
+  /** Makes the store usable; every other call on a store that is not open rejects (StoreError). */
   open(): Promise<void>;
   close(): Promise<void>;
 
-  /** Applies a batch of changes in order, atomically where the store can. */
+  /**
+   * Applies a batch of changes in order, atomically where the store can. An update or log line
+   * for an instance the store does not hold (cleared, evicted, never created) is ignored.
+   * A create of an id the store already holds rejects with StoreError and applies no part of
+   * the batch.
+   */
   write(batch: readonly StoreWrite[]): Promise<void>;
 
   getInstance(id: string): Promise<InstanceRecord | undefined>;
   queryInstances(query: InstanceQuery): Promise<InstanceRecord[]>;
+  /** Counts every instance the query matches: `limit`, `offset` and `order` do not apply. */
   countInstances(query: InstanceQuery): Promise<number>;
   lookupInstanceHistory(query: HistoryQuery): Promise<StateTransition[]>;
   lookupInstanceLogs(query: LogQuery): Promise<LogLine[]>;
