@@ -211,6 +211,7 @@ export class Dispatcher {
     this.#clearTimer(attempt);
     if (attempt.done) {
       this.#forget(attempt);
+      this.pump();
       return;
     }
     if (attempt.received < outcome.hostCalls) {
@@ -238,6 +239,7 @@ export class Dispatcher {
     this.#clearTimer(attempt);
     if (attempt.done) {
       this.#forget(attempt);
+      this.pump();
       return;
     }
     if (!started) {

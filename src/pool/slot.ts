@@ -127,7 +127,9 @@ export class Slot<A extends SlotAttempt> {
     await this.#piscina.destroy();
   }
 
+  /** An attempt starts once it heads the line and the thread has said hello (it is ready). */
   #start(attempt: A): void {
+    if (this.#controlPort === undefined) return;
     attempt.started = true;
     this.#listener.started(attempt, this);
   }
@@ -165,5 +167,7 @@ export class Slot<A extends SlotAttempt> {
     expose(this.#host, message.hostPort as unknown as Endpoint);
     this.#controlPort = message.controlPort;
     for (const pending of this.#pendingControl.splice(0)) message.controlPort.postMessage(pending);
+    const head = this.#line[0];
+    if (head && !head.started) this.#start(head);
   }
 }

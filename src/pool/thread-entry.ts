@@ -46,7 +46,10 @@ const hello: ThreadHello = {
 parentPort?.postMessage(hello, [hostChannel.port2, controlChannel.port2]);
 
 /** Attempts handed over while another runs wait here, in arrival order. */
-let tail: Promise<unknown> = Promise.resolve();
+const waiting: {
+  task: AttemptTask;
+  resolve: (outcome: Promise<AttemptOutcome> | AttemptOutcome) => void;
+}[] = [];
 let busy = false;
 
 /**
@@ -54,29 +57,43 @@ let busy = false;
  * inlines small hot executors into the async dispatcher and runs them several times slower.
  */
 export default function runAttempt(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
-  if (!busy) return runNow(task);
-  const queued = tail.then(() => runNow(task));
-  tail = queued;
-  return queued;
+  if (busy || waiting.length > 0) return new Promise((resolve) => waiting.push({ task, resolve }));
+  return run(task);
+}
+
+function run(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
+  busy = true;
+  const outcome = runNow(task);
+  if (!isThenable(outcome)) return ended(outcome);
+  return outcome.then(ended);
+}
+
+/**
+ * The next waiting attempt starts on the next turn of the event loop, after Piscina has
+ * sent this outcome back: a long synchronous executor must not hold up its predecessor's result.
+ */
+function ended(outcome: AttemptOutcome): AttemptOutcome {
+  busy = false;
+  if (waiting.length > 0) setImmediate(startNext);
+  return outcome;
+}
+
+function startNext(): void {
+  const next = waiting.shift();
+  if (next) next.resolve(run(next.task));
 }
 
 function runNow(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
-  if (abortedBeforeStart.delete(task.key)) {
-    const error = serializeError(new Error('attempt aborted before it started'));
-    return { ok: false, error, doNotRetry: true, aborted: true, hostCalls: 0 };
-  }
   const executor = executors.get(executorKey(task));
   if (executor === undefined) return loadThenRun(task);
   return start(task, executor);
 }
 
 async function loadThenRun(task: AttemptTask): Promise<AttemptOutcome> {
-  busy = true;
   let executor: Executor;
   try {
     executor = await loadExecutor(task);
   } catch (error) {
-    busy = false;
     return {
       ok: false,
       error: serializeError(error),
@@ -85,12 +102,14 @@ async function loadThenRun(task: AttemptTask): Promise<AttemptOutcome> {
       hostCalls: 0,
     };
   }
-  busy = false;
   return start(task, executor);
 }
 
 function start(task: AttemptTask, executor: Executor): AttemptOutcome | Promise<AttemptOutcome> {
-  busy = true;
+  if (abortedBeforeStart.delete(task.key)) {
+    const error = serializeError(new Error('attempt aborted before it started'));
+    return { ok: false, error, doNotRetry: true, aborted: true, hostCalls: 0 };
+  }
   const controller = new AbortController();
   controllers.set(task.key, controller);
   const context = createContext(task, controller.signal, host);
@@ -101,14 +120,11 @@ function start(task: AttemptTask, executor: Executor): AttemptOutcome | Promise<
   } catch (error) {
     return finish(task, context, { error });
   }
-  if (isThenable(returned)) {
-    const settle = (value: unknown) => finish(task, context, { value });
-    const fail = (error: unknown) => finish(task, context, { error });
-    const pending = Promise.resolve(returned).then(settle, fail);
-    tail = pending;
-    return pending;
-  }
-  return finish(task, context, { value: returned });
+  if (!isThenable(returned)) return finish(task, context, { value: returned });
+  return Promise.resolve(returned).then(
+    (value) => finish(task, context, { value }),
+    (error: unknown) => finish(task, context, { error }),
+  );
 }
 
 function finish(
@@ -116,7 +132,6 @@ function finish(
   context: ExecutorContext,
   ended: { value?: unknown; error?: unknown },
 ): AttemptOutcome {
-  busy = false;
   const signal = controllers.get(task.key)?.signal;
   controllers.delete(task.key);
   const hostCalls = context.hostCalls();

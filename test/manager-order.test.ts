@@ -1,0 +1,65 @@
+import fc from 'fast-check';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { JobManager } from '../src/index.js';
+import { startManager } from './support/manager.js';
+
+let manager: JobManager | undefined;
+afterEach(async () => {
+  await manager?.stop({ mode: 'cancel' });
+  manager = undefined;
+});
+
+async function startOrder(m: JobManager, ids: string[]): Promise<string[]> {
+  const history = await m.lookupInstanceHistory({ state: 'running', limit: 10_000 });
+  const wanted = new Set(ids);
+  return history.filter((h) => wanted.has(h.instanceId)).map((h) => h.instanceId);
+}
+
+describe('dispatch order under a saturated pool', () => {
+  // With prefetch, an attempt waits on its thread behind the one running there, so on several
+  // threads start order can differ from dispatch order by one place; on one thread it cannot.
+  for (const [concurrency, prefetch] of [
+    [2, 1],
+    [1, 2],
+    [1, 4],
+  ] as const) {
+    it(`starts waiting instances in priority order, first-in first-out among equals (${concurrency} threads, prefetch ${prefetch})`, async () => {
+      manager = await startManager({ concurrency, prefetch });
+      const m = manager;
+      // Fill every place the pool has, so everything after waits in the ready queue.
+      const places = concurrency * prefetch;
+      const blockers = Array.from({ length: places }, () => m.schedule('sleep', { ms: 150 }));
+      const priorities = fc.sample(fc.integer({ min: 0, max: 10 }), { numRuns: 40, seed: 42 });
+      const waiting = priorities.map((priority, index) => ({
+        priority,
+        index,
+        id: m.schedule('echo', index, { priority }).id,
+      }));
+      await m.onIdle();
+
+      const expected = [...waiting]
+        .sort((a, b) => a.priority - b.priority || a.index - b.index)
+        .map((w) => w.id);
+      expect(
+        await startOrder(
+          m,
+          waiting.map((w) => w.id),
+        ),
+      ).toEqual(expected);
+      expect(blockers).toHaveLength(places);
+    });
+  }
+
+  it("keeps Piscina's own queue empty: never more in flight than the pool has places", async () => {
+    manager = await startManager({ concurrency: 2, prefetch: 2 });
+    const m = manager;
+    let maxInFlight = 0;
+    m.on('instance:state', () => {
+      maxInFlight = Math.max(maxInFlight, m.stats().inFlight);
+    });
+    for (let i = 0; i < 200; i++) m.schedule('echo', i, { priority: i % 11 });
+    await m.onIdle();
+    expect(maxInFlight).toBeGreaterThan(0);
+    expect(maxInFlight).toBeLessThanOrEqual(4);
+  });
+});
