@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, StoreError } from '../src/errors.js';
-import { SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
+import { APPLICATION_ID, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite-store.js';
 import type { StoreWrite } from '../src/store/store.js';
 import { describeStoreContract, RecordFactory, T0 } from './store-contract.js';
@@ -149,6 +149,7 @@ describe('SqliteStore: schema', () => {
 
     const raw = new Database(file, { readonly: true });
     expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(raw.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
   });
@@ -156,6 +157,7 @@ describe('SqliteStore: schema', () => {
   it('refuses a file from a newer schema version and leaves it byte for byte unchanged', async () => {
     const raw = new Database(file);
     raw.exec('CREATE TABLE future (x)');
+    raw.pragma(`application_id = ${APPLICATION_ID}`);
     raw.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     raw.close();
     const before = sha256(file);
@@ -169,6 +171,20 @@ describe('SqliteStore: schema', () => {
 });
 
 describe('SqliteStore: bad input and faults', () => {
+  it("refuses another application's SQLite database and leaves it unchanged", async () => {
+    const raw = new Database(file);
+    raw.exec('CREATE TABLE instances (id TEXT PRIMARY KEY, colour TEXT)');
+    raw.pragma('user_version = 1');
+    raw.close();
+    const before = sha256(file);
+
+    const error = await storeErrorOf(openSqliteStore(file));
+    expect(error.code).toBe('ERR_STORE_CORRUPT');
+    expect(error.message).toContain(file);
+    expect(error.message).toContain('a SQLite database of another application');
+    expect(sha256(file)).toBe(before);
+  });
+
   /** A file holding one instance, `a`, and the record to compare it with. */
   async function fileWithOneInstance() {
     const record = make.instance('a');

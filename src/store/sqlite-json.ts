@@ -8,8 +8,9 @@
  * instance recovered after a crash runs with exactly the arguments it was scheduled with.
  * A user's own object that happens to have a `TAG` key is escaped the same way.
  *
- * One loss remains: an `undefined` inside an object or array is read back as a missing key or
- * an array hole, because JSON.parse's reviver cannot return `undefined` as a value.
+ * What remains: an `undefined` inside an object or array is read back as a missing key or an
+ * array hole, because JSON.parse's reviver cannot return `undefined` as a value; and a value
+ * that contains itself (a cycle) cannot be written at all: its batch fails with a StoreError.
  */
 
 const TAG = '$jobloom';

@@ -3,14 +3,14 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { sqliteStoreError } from './sqlite-errors.js';
 import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
-import { checkVersion, migrate, readHeaderVersion } from './sqlite-schema.js';
+import { checkHeader, headerOf, migrate, readHeader } from './sqlite-schema.js';
 
 /**
  * Opens a jobloom SQLite file, or refuses it with a StoreError that names the file and the
  * cause, leaving it as it was.
  *
- * The checks that need no SQLite come first (directory, writability, schema version in the
- * header), so a file that will be refused is never opened by SQLite at all. Then the
+ * The checks that need no SQLite come first (directory, writability, owner and schema version
+ * in the header), so a file that will be refused is never opened by SQLite at all. Then the
  * connection is set up:
  * - `locking_mode=EXCLUSIVE`, set before the first read: the first read takes the file's
  *   lock and the connection keeps it until it closes. A second store, in this process or
@@ -33,8 +33,8 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): BetterSqlite3
   const file = options.path;
   checkFileSystem(file);
 
-  const headerVersion = readHeaderVersion(file);
-  if (headerVersion !== undefined) checkVersion(file, headerVersion);
+  const header = readHeader(file);
+  if (header !== undefined) checkHeader(file, header);
 
   let db: BetterSqlite3.Database;
   try {
@@ -55,7 +55,7 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): BetterSqlite3
 
 function configure(db: BetterSqlite3.Database, options: ResolvedSqliteStoreOptions): void {
   db.pragma('locking_mode = EXCLUSIVE');
-  checkVersion(options.path, db.pragma('user_version', { simple: true }) as number);
+  checkHeader(options.path, headerOf(db));
 
   const mode = db.pragma('journal_mode = WAL', { simple: true });
   if (mode !== 'wal') throw new Error(`journal_mode stayed ${String(mode)}; WAL is required`);

@@ -8,7 +8,8 @@ import { sqliteStoreRefusal } from './sqlite-errors.js';
  * MIGRATIONS is ordered and append-only: entry i takes a file from version i to i + 1, and a
  * released entry is never edited. On open, every migration past the file's version runs in
  * one transaction together with the new `user_version`, so a crash mid-way leaves the file at
- * its old version. A file whose version is newer than this code knows is refused untouched.
+ * its old version. A file whose version is newer than this code knows, or that belongs to
+ * another application (see APPLICATION_ID), is refused untouched.
  *
  * Time columns hold ms since the epoch. Values are JSON text (see sqlite-json.ts). History and
  * logs carry no foreign key: a stray line for an instance already pruned must not fail the
@@ -97,16 +98,29 @@ export const MIGRATIONS: readonly string[] = [VERSION_1];
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Where a SQLite file's header keeps `user_version`: 4 bytes, big-endian. */
+/**
+ * `PRAGMA application_id` of a jobloom file ("jblm" in ASCII), set when its schema is created.
+ * A file with another id, or with tables but no id, belongs to something else and is refused.
+ */
+export const APPLICATION_ID = 0x6a626c6d;
+
+/** What the file header says: the schema version and the application that owns the file. */
+export interface SchemaHeader {
+  version: number;
+  applicationId: number;
+}
+
+/** Where a SQLite file's header keeps these: 4 bytes each, big-endian. */
 const USER_VERSION_OFFSET = 60;
+const APPLICATION_ID_OFFSET = 68;
 const HEADER_MAGIC = 'SQLite format 3\0';
 
 /**
- * Reads `user_version` from the file header without SQLite, so a newer file is refused before
- * a connection could touch it (even a read may checkpoint a WAL left behind into the file).
+ * Reads the header without SQLite, so a file that will be refused is refused before a
+ * connection could touch it (even a read may checkpoint a WAL left behind into the file).
  * Returns undefined for a missing, empty or non-SQLite file: SQLite judges those itself.
  */
-export function readHeaderVersion(file: string): number | undefined {
+export function readHeader(file: string): SchemaHeader | undefined {
   let fd: number;
   try {
     fd = openSync(file, 'r');
@@ -114,32 +128,62 @@ export function readHeaderVersion(file: string): number | undefined {
     return undefined;
   }
   try {
-    const header = Buffer.alloc(USER_VERSION_OFFSET + 4);
+    const header = Buffer.alloc(APPLICATION_ID_OFFSET + 4);
     const read = readSync(fd, header, 0, header.length, 0);
     if (read < header.length || header.toString('latin1', 0, 16) !== HEADER_MAGIC) return undefined;
-    return header.readUInt32BE(USER_VERSION_OFFSET);
+    return {
+      version: header.readUInt32BE(USER_VERSION_OFFSET),
+      applicationId: header.readUInt32BE(APPLICATION_ID_OFFSET),
+    };
   } finally {
     closeSync(fd);
   }
 }
 
-/** Refuses a file written by a newer jobloom; the file is left as it was. */
-export function checkVersion(file: string, version: number): void {
+/** The header as SQLite sees it, WAL included. */
+export function headerOf(db: Database): SchemaHeader {
+  return {
+    version: db.pragma('user_version', { simple: true }) as number,
+    applicationId: db.pragma('application_id', { simple: true }) as number,
+  };
+}
+
+/** Refuses another application's database, or one written by a newer jobloom. */
+export function checkHeader(file: string, { version, applicationId }: SchemaHeader): void {
+  const ours = applicationId === APPLICATION_ID;
+  if (!ours && (applicationId !== 0 || version !== 0)) {
+    const id = `application_id 0x${applicationId.toString(16)}, user_version ${version}`;
+    throw sqliteStoreRefusal(
+      file,
+      'cannot open',
+      `it is a SQLite database of another application (${id})`,
+    );
+  }
   if (version > SCHEMA_VERSION) {
     const words = `its schema version is ${version}, newer than ${SCHEMA_VERSION} which this jobloom knows; open it with a newer jobloom`;
     throw sqliteStoreRefusal(file, 'cannot open', words);
   }
 }
 
-/** Brings the schema to SCHEMA_VERSION in one transaction; returns the version it found. */
-export function migrate(db: Database, file: string): number {
-  const found = db.pragma('user_version', { simple: true }) as number;
-  checkVersion(file, found);
-  if (found === SCHEMA_VERSION) return found;
+/** Brings the schema to SCHEMA_VERSION in one transaction. */
+export function migrate(db: Database, file: string): void {
+  const header = headerOf(db);
+  checkHeader(file, header);
+  if (header.applicationId === 0) checkEmpty(db, file);
+  if (header.version === SCHEMA_VERSION) return;
 
   db.transaction(() => {
-    for (const sql of MIGRATIONS.slice(found)) db.exec(sql);
+    for (const sql of MIGRATIONS.slice(header.version)) db.exec(sql);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.pragma(`application_id = ${APPLICATION_ID}`);
   }).immediate();
-  return found;
+}
+
+/** A file without jobloom's id is taken only when it holds nothing at all. */
+function checkEmpty(db: Database, file: string): void {
+  const objects = db.prepare('SELECT count(*) FROM sqlite_schema').pluck().get() as number;
+  if (objects > 0) {
+    const words = `it is a SQLite database of another application (${objects} schema objects, no jobloom application_id)`;
+    throw sqliteStoreRefusal(file, 'cannot open', words);
+  }
 }

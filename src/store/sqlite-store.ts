@@ -63,8 +63,11 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * running the same instances. The lock dies with its process, so a restart after a crash opens
  * the file at once. Processes that must share one store use the PostgreSQL store.
  *
+ * Recovery: `loadUnfinished()` returns whole records (state, attempt count, retries, backoff,
+ * timeout, arguments, progress, owner), which is all a manager needs to resume them.
+ *
  * All work is synchronous on the calling thread: the promises are for the Store interface.
- * A write batch of a few hundred changes takes around a millisecond or two.
+ * A write batch of a few hundred changes takes a millisecond or two.
  */
 export class SqliteStore implements Store {
   readonly name: string;
@@ -87,12 +90,11 @@ export class SqliteStore implements Store {
     const db = openDatabase(this.#options);
     try {
       this.#open = new OpenStore(db, this.#options);
-      this.#open.retention.afterWrite();
     } catch (error) {
       db.close();
-      this.#open = undefined;
       throw sqliteStoreError(this.path, 'cannot open', error);
     }
+    pruneQuietly(this.#open);
   }
 
   /** Closes the file and releases its lock; a no-op when closed. */
@@ -110,11 +112,7 @@ export class SqliteStore implements Store {
     } catch (error) {
       throw sqliteStoreError(this.path, `cannot write a batch of ${batch.length} changes`, error);
     }
-    try {
-      open.retention.afterWrite();
-    } catch {
-      // The batch is committed; a failed pass (a full disk) is retried after the next write.
-    }
+    pruneQuietly(open);
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
@@ -232,6 +230,18 @@ export class SqliteStore implements Store {
     throw new StoreError(
       `sqlite store ${this.path}: ${doing}: the store is not open; call open() first`,
     );
+  }
+}
+
+/**
+ * Runs a retention pass if one is due. A pass that fails (on a full disk, say) must not fail
+ * the write before it, which is committed, nor the open; it is tried again after a write.
+ */
+function pruneQuietly(open: OpenStore): void {
+  try {
+    open.retention.pruneIfDue();
+  } catch {
+    // Nothing is lost: what was due for removal stays until a later pass removes it.
   }
 }
 
