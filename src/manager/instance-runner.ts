@@ -4,6 +4,7 @@ import {
   CanceledError,
   ExecutorError,
   JobloomError,
+  ManagerStateError,
   ThreadCrashedError,
   TimeoutError,
 } from '../errors.js';
@@ -33,6 +34,8 @@ export interface InstanceRunnerOptions {
   delayed: DelayQueue<LiveInstance>;
   dispatcher: Dispatcher;
   store: Store;
+  /** True once the manager has closed its store. */
+  stopped: () => boolean;
 }
 
 /**
@@ -178,6 +181,10 @@ export class InstanceRunner {
     if (live) {
       live.waiter ??= createWaiter();
       return live.waiter.promise;
+    }
+    if (this.#o.stopped()) {
+      const message = `instance ${id} ended before its result was asked for, and the manager has stopped: read results before stop(), or query the store`;
+      return Promise.reject(new ManagerStateError(message));
     }
     return this.#o.writer
       .flush()

@@ -179,6 +179,7 @@ export class JobManager {
       delayed: this.#delayed,
       dispatcher: this.#dispatcher,
       store: this.#store,
+      stopped: () => this.#state === 'stopped',
     });
   }
 

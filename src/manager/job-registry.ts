@@ -26,11 +26,11 @@ export interface InstanceInfo {
 /** go-job's processors. They run on the main thread; one that throws is logged, never fatal. */
 export interface JobHandlers<Result = unknown> {
   /** After the instance completed, with its result. */
-  onComplete?: (result: Result, instance: InstanceInfo) => void | Promise<void>;
+  onComplete?: (result: Result, instance: InstanceInfo) => unknown;
   /** After the instance ended without a result: failed, timed out or canceled. */
-  onTerminate?: (error: Error, instance: InstanceInfo) => void | Promise<void>;
+  onTerminate?: (error: Error, instance: InstanceInfo) => unknown;
   /** On every state change. */
-  onStateChange?: (state: InstanceState, instance: InstanceInfo) => void | Promise<void>;
+  onStateChange?: (state: InstanceState, instance: InstanceInfo) => unknown;
 }
 
 /** Defaults a job gives its instances; each can be overridden when an instance is scheduled. */
