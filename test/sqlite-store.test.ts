@@ -154,7 +154,7 @@ describe('SqliteStore: schema', () => {
     raw.close();
   });
 
-  it('refuses a file from a newer schema version and leaves it byte for byte unchanged', async () => {
+  it('refuses a newer schema version and leaves the file byte for byte unchanged', async () => {
     const raw = new Database(file);
     raw.exec('CREATE TABLE future (x)');
     raw.pragma(`application_id = ${APPLICATION_ID}`);

@@ -8,7 +8,7 @@ import { StoreError } from '../errors.js';
  */
 
 interface Cause {
-  /** The start of a SQLite extended code it covers, like `SQLITE_BUSY` for `SQLITE_BUSY_TIMEOUT`. */
+  /** The start of the codes it covers: `SQLITE_BUSY` covers `SQLITE_BUSY_TIMEOUT` too. */
   prefix: string;
   words: string;
   corrupt?: boolean;

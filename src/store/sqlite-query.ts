@@ -35,6 +35,9 @@ export interface Sql {
 
 type Filter = string | readonly string[];
 
+/** History and log rows of one instance, through the index on its `seq` (see sqlite-schema). */
+const OF_INSTANCE = 'instance_seq = (SELECT seq FROM instances WHERE id = ?)';
+
 class Where {
   readonly clauses: string[] = [];
   readonly params: unknown[] = [];
@@ -104,13 +107,13 @@ export function clearLogsSql(filter: LogClearFilter): Sql {
   const where = new Where();
   where.add('at < ?', filter.before);
   where.match('kind', filter.kind);
-  if (filter.instanceId !== undefined) where.add('instance_id = ?', filter.instanceId);
+  if (filter.instanceId !== undefined) where.add(OF_INSTANCE, filter.instanceId);
   return { text: `DELETE FROM logs${where}`, params: where.params };
 }
 
 function timeWhere(query: HistoryQuery | LogQuery): Where {
   const where = new Where();
-  if (query.instanceId !== undefined) where.add('instance_id = ?', query.instanceId);
+  if (query.instanceId !== undefined) where.add(OF_INSTANCE, query.instanceId);
   where.match('kind', query.kind);
   if (query.after !== undefined) where.add('at > ?', query.after);
   if (query.before !== undefined) where.add('at < ?', query.before);

@@ -58,10 +58,15 @@ export const INSTANCE_FIELDS: Readonly<Record<InstanceKey, Column>> = {
 
 const INSTANCE_KEYS = Object.keys(INSTANCE_FIELDS) as InstanceKey[];
 
-export const INSTANCE_COLUMNS = ['id', ...INSTANCE_KEYS.map((key) => INSTANCE_FIELDS[key].name)];
+export const INSTANCE_COLUMNS = [
+  'seq',
+  'id',
+  ...INSTANCE_KEYS.map((key) => INSTANCE_FIELDS[key].name),
+];
 
-export function instanceParams(instance: InstanceRecord): SqlValue[] {
-  const params: SqlValue[] = [instance.id];
+/** `seq` is the instance's place in creation order, given by the writer (see sqlite-schema). */
+export function instanceParams(instance: InstanceRecord, seq: number): SqlValue[] {
+  const params: SqlValue[] = [seq, instance.id];
   for (const key of INSTANCE_KEYS) params.push(encodeField(key, instance[key]));
   return params;
 }
@@ -124,6 +129,7 @@ export function instanceFromRow(row: InstanceRow): InstanceRecord {
 }
 
 export const TRANSITION_COLUMNS = [
+  'instance_seq',
   'instance_id',
   'kind',
   'state',
@@ -135,20 +141,11 @@ export const TRANSITION_COLUMNS = [
   'reason',
 ];
 
-export function transitionParams(t: StateTransition): SqlValue[] {
+export function transitionParams(t: StateTransition, instanceSeq: number): SqlValue[] {
+  const { instanceId, kind, state, attempt, at, seq } = t;
   const error = t.error === undefined ? null : encodeValue(t.error);
-  const reason = t.reason ?? null;
-  return [
-    t.instanceId,
-    t.kind,
-    t.state,
-    t.attempt,
-    t.at,
-    t.seq,
-    error,
-    encodeValue(t.result),
-    reason,
-  ];
+  const result = encodeValue(t.result);
+  return [instanceSeq, instanceId, kind, state, attempt, at, seq, error, result, t.reason ?? null];
 }
 
 export interface TransitionRow {
@@ -179,6 +176,7 @@ export function transitionFromRow(row: TransitionRow): StateTransition {
 }
 
 export const LOG_COLUMNS = [
+  'instance_seq',
   'instance_id',
   'kind',
   'attempt',
@@ -189,9 +187,9 @@ export const LOG_COLUMNS = [
   'seq',
 ];
 
-export function logParams(line: LogLine): SqlValue[] {
+export function logParams(line: LogLine, instanceSeq: number): SqlValue[] {
   const { instanceId, kind, attempt, level, message, at, seq } = line;
-  return [instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq];
+  return [instanceSeq, instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq];
 }
 
 export interface LogRow {

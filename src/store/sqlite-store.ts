@@ -297,5 +297,6 @@ class OpenStore {
 
 function upsertScheduleSql(): string {
   const updates = SCHEDULE_COLUMNS.slice(1).map((column) => `${column} = excluded.${column}`);
-  return `${insertSql('schedules', SCHEDULE_COLUMNS)} ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
+  const insert = insertSql('schedules', SCHEDULE_COLUMNS);
+  return `${insert} ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }

@@ -34,27 +34,33 @@ const MAX_CACHED_UPDATES = 128;
  *
  * An update or a log line for an instance the store does not hold (cleared, or pruned by
  * retention) is skipped, with its transition: failing the batch would drop the other changes
- * in it. Which ids exist is looked up once per batch.
+ * in it. Which ids exist, and their `seq` (see sqlite-schema.ts), is looked up once per batch.
  */
 export class SqliteWriter {
   readonly #db: BetterSqlite3.Database;
   readonly #insertInstance: Statement;
   readonly #insertTransition: Statement;
   readonly #insertLog: Statement;
-  readonly #selectExists: Statement;
-  readonly #updates = new Map<string, Statement>();
+  readonly #selectSeq: BetterSqlite3.Statement<[string], number>;
+  readonly #updates = new Map<string, BetterSqlite3.Statement<unknown[], number>>();
   readonly #applyBatch: (batch: readonly StoreWrite[]) => void;
-  /** Instances created in the batch being applied, not inserted yet. */
-  readonly #created = new Map<string, InstanceRecord>();
-  /** Ids of the batch being applied known to be in the table. */
-  readonly #held = new Set<string>();
+  /** The `seq` the next created instance gets: creation order, never reused. */
+  #nextSeq: number;
+  /** Instances created in the batch being applied, not inserted yet, with their seq. */
+  readonly #created = new Map<string, { instance: InstanceRecord; seq: number }>();
+  /** The seq of each stored instance the batch being applied has touched. */
+  readonly #seqs = new Map<string, number>();
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
     this.#insertInstance = db.prepare(insertSql('instances', INSTANCE_COLUMNS));
     this.#insertTransition = db.prepare(insertSql('transitions', TRANSITION_COLUMNS));
     this.#insertLog = db.prepare(insertSql('logs', LOG_COLUMNS));
-    this.#selectExists = db.prepare('SELECT 1 FROM instances WHERE id = ?');
+    this.#selectSeq = db
+      .prepare<[string], number>('SELECT seq FROM instances WHERE id = ?')
+      .pluck();
+    const last = db.prepare('SELECT max(seq) FROM instances').pluck().get() as number | null;
+    this.#nextSeq = (last ?? 0) + 1;
     this.#applyBatch = db.transaction((batch: readonly StoreWrite[]) => this.#applyAll(batch));
   }
 
@@ -63,14 +69,14 @@ export class SqliteWriter {
       this.#applyBatch(batch);
     } finally {
       this.#created.clear();
-      this.#held.clear();
+      this.#seqs.clear();
     }
   }
 
   #applyAll(batch: readonly StoreWrite[]): void {
     for (const write of batch) this.#apply(write);
-    for (const instance of this.#created.values()) {
-      this.#insertInstance.run(instanceParams(instance));
+    for (const { instance, seq } of this.#created.values()) {
+      this.#insertInstance.run(instanceParams(instance, seq));
     }
   }
 
@@ -82,9 +88,11 @@ export class SqliteWriter {
       case 'update':
         this.#update(write.id, write.patch, write.transition);
         break;
-      case 'log':
-        if (this.#holds(write.line.instanceId)) this.#insertLog.run(logParams(write.line));
+      case 'log': {
+        const seq = this.#seqOf(write.line.instanceId);
+        if (seq !== undefined) this.#insertLog.run(logParams(write.line, seq));
         break;
+      }
     }
   }
 
@@ -92,47 +100,53 @@ export class SqliteWriter {
   #create(instance: InstanceRecord, transitions: readonly StateTransition[]): void {
     const twin = this.#created.get(instance.id);
     // A second create of one id: write the first now, so the second fails as a duplicate.
-    if (twin) this.#insertInstance.run(instanceParams(twin));
-    this.#created.set(instance.id, { ...instance });
-    for (const transition of transitions) this.#insertTransition.run(transitionParams(transition));
+    if (twin) this.#insertInstance.run(instanceParams(twin.instance, twin.seq));
+
+    const seq = this.#nextSeq++;
+    this.#created.set(instance.id, { instance: { ...instance }, seq });
+    for (const transition of transitions) {
+      this.#insertTransition.run(transitionParams(transition, seq));
+    }
   }
 
   #update(id: string, patch: Patch, transition: StateTransition | undefined): void {
     const created = this.#created.get(id);
-    if (created) {
-      Object.assign(created, patch);
-    } else if (!this.#patch(id, patch)) {
-      return;
+    if (created) Object.assign(created.instance, patch);
+    const seq = created ? created.seq : this.#patch(id, patch);
+    if (seq !== undefined && transition) {
+      this.#insertTransition.run(transitionParams(transition, seq));
     }
-    if (transition) this.#insertTransition.run(transitionParams(transition));
   }
 
-  /** Applies a patch to a stored row; false when the store does not hold the instance. */
-  #patch(id: string, patch: Patch): boolean {
+  /** Applies a patch to a stored row; returns its seq, or undefined when it is not stored. */
+  #patch(id: string, patch: Patch): number | undefined {
     const keys = Object.keys(patch) as PatchKey[];
-    if (keys.length === 0) return this.#holds(id);
+    if (keys.length === 0) return this.#seqOf(id);
 
     const statement = this.#updateStatement(keys);
     const params = keys.map((key) => encodeField(key, patch[key]));
     params.push(id);
-    if (statement.run(params).changes === 0) return false;
-    this.#held.add(id);
-    return true;
+    const seq = statement.get(params);
+    if (seq !== undefined) this.#seqs.set(id, seq);
+    return seq;
   }
 
-  #holds(id: string): boolean {
-    if (this.#held.has(id) || this.#created.has(id)) return true;
-    if (this.#selectExists.get(id) === undefined) return false;
-    this.#held.add(id);
-    return true;
+  /** The seq of an instance the store holds or the batch creates; undefined for neither. */
+  #seqOf(id: string): number | undefined {
+    const known = this.#created.get(id)?.seq ?? this.#seqs.get(id);
+    if (known !== undefined) return known;
+    const seq = this.#selectSeq.get(id);
+    if (seq !== undefined) this.#seqs.set(id, seq);
+    return seq;
   }
 
-  #updateStatement(keys: readonly PatchKey[]): Statement {
+  #updateStatement(keys: readonly PatchKey[]): BetterSqlite3.Statement<unknown[], number> {
     const signature = keys.join(',');
     let statement = this.#updates.get(signature);
     if (statement === undefined) {
       const sets = keys.map((key) => `${columnOf(key)} = ?`).join(', ');
-      statement = this.#db.prepare(`UPDATE instances SET ${sets} WHERE id = ?`);
+      const sql = `UPDATE instances SET ${sets} WHERE id = ? RETURNING seq`;
+      statement = this.#db.prepare<unknown[], number>(sql).pluck();
       if (this.#updates.size >= MAX_CACHED_UPDATES) this.#updates.clear();
       this.#updates.set(signature, statement);
     }
