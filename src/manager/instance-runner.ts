@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import {
   CanceledError,
@@ -30,7 +29,6 @@ export interface InstanceRunnerOptions {
   lifecycle: Lifecycle;
   writer: HistoryWriter;
   events: TypedEvents;
-  logger: Logger;
   delayed: DelayQueue<LiveInstance>;
   dispatcher: Dispatcher;
   store: Store;
@@ -233,10 +231,7 @@ export class InstanceRunner {
   }
 
   #failed(live: LiveInstance, error: SerializedError, doNotRetry: boolean, at: number): void {
-    this.#o.logger.error(
-      { instanceId: live.id, kind: live.job.kind, attempt: live.attempt, err: error },
-      'attempt failed',
-    );
+    this.#o.lifecycle.logger(live).error({ err: error }, 'attempt failed');
     if (!doNotRetry && this.#retry(live, error, at)) return;
     this.#finish(live, 'failed', at, { error });
     this.#o.events.emit('instance:failed', {

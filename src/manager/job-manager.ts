@@ -33,6 +33,7 @@ import { InstanceRunner } from './instance-runner.js';
 import { type Job, type JobDefinition, JobRegistry } from './job-registry.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LiveInstance } from './live-instance.js';
+import { Loggers } from './loggers.js';
 import { recoverInstances } from './recovery.js';
 import { resolveScheduleOptions, type ScheduleOptions } from './schedule-options.js';
 
@@ -147,7 +148,7 @@ export class JobManager {
       ),
       onError: (error) => this.#storeFailed(error),
     });
-    this.#lifecycle = new Lifecycle(this.#writer, this.#events, this.#logger);
+    this.#lifecycle = new Lifecycle(this.#writer, this.#events, new Loggers(this.#logger));
     this.#delayed = new DelayQueue<LiveInstance>({
       clock: this.#clock,
       onDue: (live) => this.#runner.due(live),
@@ -175,7 +176,6 @@ export class JobManager {
       lifecycle: this.#lifecycle,
       writer: this.#writer,
       events: this.#events,
-      logger: this.#logger,
       delayed: this.#delayed,
       dispatcher: this.#dispatcher,
       store: this.#store,

@@ -1,4 +1,3 @@
-import type { Logger } from 'pino';
 import type { HistoryWriter } from '../history/history-writer.js';
 import type { StoreWrite } from '../store/store.js';
 import type { InstanceRecord, InstanceState, SerializedError, StateTransition } from '../types.js';
@@ -6,6 +5,7 @@ import { deserializeError } from '../validate/serialize-error.js';
 import type { TypedEvents } from './events.js';
 import type { InstanceInfo } from './job-registry.js';
 import { type LiveInstance, toRecord } from './live-instance.js';
+import type { Loggers } from './loggers.js';
 
 /** States before an attempt runs carry the number of the attempt they wait for. */
 const WAITING_STATES: ReadonlySet<InstanceState> = new Set(['created', 'scheduled', 'queued']);
@@ -28,12 +28,12 @@ export interface TransitionDetails {
 export class Lifecycle {
   readonly #writer: HistoryWriter;
   readonly #events: TypedEvents;
-  readonly #logger: Logger;
+  readonly #loggers: Loggers;
 
-  constructor(writer: HistoryWriter, events: TypedEvents, logger: Logger) {
+  constructor(writer: HistoryWriter, events: TypedEvents, loggers: Loggers) {
     this.#writer = writer;
     this.#events = events;
-    this.#logger = logger;
+    this.#loggers = loggers;
   }
 
   /** Writes a new instance with its `created` and first `scheduled` transitions. */
@@ -69,6 +69,10 @@ export class Lifecycle {
     }
   }
 
+  logger(live: LiveInstance) {
+    return this.#loggers.forInstance(live);
+  }
+
   info(live: LiveInstance): InstanceInfo {
     return { id: live.id, kind: live.job.kind, attempt: live.attempt, args: live.args };
   }
@@ -94,6 +98,8 @@ export class Lifecycle {
   }
 
   #announce(live: LiveInstance, state: InstanceState, previous: InstanceState, at: number): void {
+    if (this.#loggers.debug)
+      this.#loggers.forInstance(live).debug({ state, previous }, 'state changed');
     if (this.#events.has('instance:state')) {
       const ref = { id: live.id, kind: live.job.kind, attempt: live.attempt };
       this.#events.emit('instance:state', { ...ref, state, previous, at });
@@ -103,10 +109,7 @@ export class Lifecycle {
   }
 
   #handlerFailed(live: LiveInstance, name: string, error: unknown): void {
-    this.#logger.error(
-      { err: error, instanceId: live.id, kind: live.job.kind },
-      `${name} handler failed`,
-    );
+    this.#loggers.forInstance(live).error({ err: error }, `${name} handler failed`);
     this.#events.emit('manager:error', { error, source: `${live.job.kind}.${name}` });
   }
 }
