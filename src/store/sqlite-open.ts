@@ -6,6 +6,12 @@ import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
 import { checkHeader, headerOf, migrate, readHeader } from './sqlite-schema.js';
 
 /**
+ * Page cache of the connection, in KiB (SQLite's default is 2,000). Large enough for the
+ * indexes a busy store touches between checkpoints; memory is taken only as pages are read.
+ */
+const CACHE_KIB = 16_384;
+
+/**
  * Opens a jobloom SQLite file, or refuses it with a StoreError that names the file and the
  * cause, leaving it as it was.
  *
@@ -23,12 +29,6 @@ import { checkHeader, headerOf, migrate, readHeader } from './sqlite-schema.js';
  * - `max_page_count` when `maxSizeBytes` is set: a write past it fails like a full disk.
  * - then the migrations, in one transaction.
  */
-/**
- * Page cache of the connection, in KiB (SQLite's default is 2,000). Large enough for the
- * indexes a busy store touches between checkpoints; memory is taken only as pages are read.
- */
-const CACHE_KIB = 16_384;
-
 export function openDatabase(options: ResolvedSqliteStoreOptions): BetterSqlite3.Database {
   const file = options.path;
   checkFileSystem(file);
