@@ -119,16 +119,7 @@ describe('SqliteStore: durability', () => {
   });
 
   it('keeps what a killed process wrote and opens the file at once after it', async () => {
-    const holder = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        fileURLToPath(new URL('./fixtures/sqlite-holder.ts', import.meta.url)),
-        file,
-      ],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const holder = startHolder(file);
     const exited = new Promise((resolve) => holder.once('exit', resolve));
     await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
     holder.kill('SIGKILL');
@@ -261,6 +252,15 @@ describe('SqliteStore: bad input and faults', () => {
     expect(await second.getInstance('a')).toEqual(expected);
   });
 
+  it('keeps other processes out while open, also after a refused second store', async () => {
+    await openStore();
+    await storeErrorOf(openSqliteStore(file, { busyTimeoutMs: 20 }));
+
+    expect(await probe(file)).toBe('refused ERR_STORE_UNAVAILABLE');
+    for (const store of opened.splice(0)) await store.close();
+    expect(await probe(file)).toBe('opened');
+  });
+
   it('fails a write past maxSizeBytes with nothing of it stored, and stays readable', async () => {
     const expected = await fileWithOneInstance();
     const store = await openStore({ maxSizeBytes: 256 * 1024 });
@@ -342,6 +342,24 @@ describe('SqliteStore: retention', () => {
     expect(await ids()).toEqual(['waiting', 'later', 'later-2']);
   });
 });
+
+function startHolder(path: string, ...args: string[]) {
+  const fixture = fileURLToPath(new URL('./fixtures/sqlite-holder.ts', import.meta.url));
+  return spawn(process.execPath, ['--import', 'tsx', fixture, path, ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+/** What another process gets when it tries to open the file. */
+async function probe(path: string): Promise<string> {
+  const child = startHolder(path, 'probe');
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  await new Promise((resolve) => child.once('exit', resolve));
+  return output.trim();
+}
 
 /** Makes a file unwritable even for root (immutable), or returns false when it cannot. */
 function makeReadOnly(path: string): boolean {

@@ -1,6 +1,7 @@
-import { closeSync, openSync, statSync } from 'node:fs';
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { StoreError } from '../errors.js';
 import { sqliteStoreError } from './sqlite-errors.js';
 import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
 import { checkHeader, headerOf, migrate, readHeader } from './sqlite-schema.js';
@@ -12,24 +13,39 @@ import { checkHeader, headerOf, migrate, readHeader } from './sqlite-schema.js';
 const CACHE_KIB = 16_384;
 
 /**
+ * The files SqliteStores of this process have open, by device and inode (so two spellings of
+ * one path, or two hard links, are one file). Checked before anything touches the file: on
+ * POSIX, closing any descriptor of a file drops every lock this process holds on it, so even
+ * reading the header of a file another store here has open would let other processes in.
+ * (A connection this process opened on the file by other means is not covered: keep one.)
+ */
+const openFiles = new Set<string>();
+
+/** A connection opened by openDatabase; give it back with closeDatabase. */
+export interface OpenedDatabase {
+  readonly db: BetterSqlite3.Database;
+  readonly fileKey: string;
+}
+
+/**
  * Opens a jobloom SQLite file, or refuses it with a StoreError that names the file and the
  * cause, leaving it as it was.
  *
- * The checks that need no SQLite come first (directory, writability, owner and schema version
- * in the header), so a file that will be refused is never opened by SQLite at all. Then the
- * connection is set up:
+ * The checks that need no SQLite come first (another store of this process, directory,
+ * writability, owner and schema version in the header), so a file that will be refused is
+ * never opened by SQLite at all. Then the connection is set up:
  * - `locking_mode=EXCLUSIVE`, set before the first read: the first read takes the file's
- *   lock and the connection keeps it until it closes. A second store, in this process or
- *   another, fails to open after `busyTimeoutMs`. The operating system releases the lock
- *   when a process dies, so a restart after a crash opens the file at once. It also means
- *   WAL needs no shared-memory file and no later call waits on a lock.
+ *   lock and the connection keeps it until it closes. A second store in another process fails
+ *   to open after `busyTimeoutMs` (one in this process at once, see openFiles). The operating
+ *   system releases the lock when a process dies, so a restart after a crash opens the file
+ *   at once. It also means WAL needs no shared-memory file and no later call waits on a lock.
  * - `journal_mode=WAL`: one append per committed batch, no rollback journal to rewrite.
  * - `synchronous` NORMAL or FULL, as chosen (what each promises is in SqliteStoreOptions).
  * - a page cache of CACHE_KIB.
  * - `max_page_count` when `maxSizeBytes` is set: a write past it fails like a full disk.
  * - then the migrations, in one transaction.
  */
-export function openDatabase(options: ResolvedSqliteStoreOptions): BetterSqlite3.Database {
+export function openDatabase(options: ResolvedSqliteStoreOptions): OpenedDatabase {
   const file = options.path;
   checkFileSystem(file);
 
@@ -46,11 +62,18 @@ export function openDatabase(options: ResolvedSqliteStoreOptions): BetterSqlite3
   try {
     configure(db, options);
     migrate(db, file);
-    return db;
   } catch (error) {
     db.close();
     throw sqliteStoreError(file, 'cannot open', error);
   }
+  const fileKey = keyOf(statSync(file));
+  openFiles.add(fileKey);
+  return { db, fileKey };
+}
+
+export function closeDatabase({ db, fileKey }: OpenedDatabase): void {
+  openFiles.delete(fileKey);
+  db.close();
 }
 
 function configure(db: BetterSqlite3.Database, options: ResolvedSqliteStoreOptions): void {
@@ -69,28 +92,31 @@ function configure(db: BetterSqlite3.Database, options: ResolvedSqliteStoreOptio
 }
 
 /**
- * Fails early, in words, for what SQLite would report vaguely: a missing directory, a path
- * that is a directory, a file this process cannot write (as root, only an immutable file or a
- * read-only mount refuses, which the open below notices where a permission check would not).
+ * Fails early, in words, for what SQLite would report vaguely or not at all: a file another
+ * store of this process has open, a missing directory, a path that is a directory, a file this
+ * process may not write (access(2) also refuses root an immutable file or a read-only mount).
+ * Nothing here opens the file: see openFiles.
  */
 function checkFileSystem(file: string): void {
-  const directory = dirname(file);
   try {
-    if (!statSync(directory).isDirectory()) throw enoent(`${directory} is not a directory`);
-  } catch (error) {
-    throw sqliteStoreError(file, 'cannot open', error);
-  }
+    const directory = statSync(dirname(file));
+    if (!directory.isDirectory()) throw coded('ENOTDIR', 'its directory is not a directory');
 
-  const stat = statSync(file, { throwIfNoEntry: false });
-  if (stat === undefined) return;
-  try {
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (stat === undefined) return;
+    if (openFiles.has(keyOf(stat))) throw coded('SQLITE_BUSY', 'another store in this process');
     if (stat.isDirectory()) throw new Error('the path is a directory, not a database file');
-    closeSync(openSync(file, 'r+'));
+    accessSync(file, constants.R_OK | constants.W_OK);
   } catch (error) {
+    if (error instanceof StoreError) throw error;
     throw sqliteStoreError(file, 'cannot open', error);
   }
 }
 
-function enoent(message: string): Error {
-  return Object.assign(new Error(message), { code: 'ENOENT' });
+function keyOf(stat: Stats): string {
+  return `${stat.dev}:${stat.ino}`;
+}
+
+function coded(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
 }

@@ -15,7 +15,7 @@ import { ACTIVE_STATES } from '../types.js';
 import { checkObject, checkString } from '../validate/options.js';
 import { sqliteStoreError } from './sqlite-errors.js';
 import { SqliteLeases } from './sqlite-leases.js';
-import { openDatabase } from './sqlite-open.js';
+import { closeDatabase, type OpenedDatabase, openDatabase } from './sqlite-open.js';
 import {
   type ResolvedSqliteStoreOptions,
   resolveSqliteStoreOptions,
@@ -58,9 +58,9 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * `synchronous: 'full'` makes every resolved batch survive a power loss as well.
  *
  * One process at a time: the store holds an exclusive lock on the file while open (see
- * sqlite-open.ts). A second store opening the same file, in this process or another, is
- * refused with a StoreError after `busyTimeoutMs`, instead of two managers both recovering and
- * running the same instances. The lock dies with its process, so a restart after a crash opens
+ * sqlite-open.ts). A second store opening the same file is refused with a StoreError, at once
+ * in this process and after `busyTimeoutMs` in another, instead of two managers both
+ * recovering and running the same instances. The lock dies with its process, so a restart after a crash opens
  * the file at once. Processes that must share one store use the PostgreSQL store.
  *
  * Recovery: `loadUnfinished()` returns whole records (state, attempt count, retries, backoff,
@@ -87,11 +87,11 @@ export class SqliteStore implements Store {
   /** Opens the file (creating it and its schema when missing); a no-op when open. */
   async open(): Promise<void> {
     if (this.#open) return;
-    const db = openDatabase(this.#options);
+    const opened = openDatabase(this.#options);
     try {
-      this.#open = new OpenStore(db, this.#options);
+      this.#open = new OpenStore(opened, this.#options);
     } catch (error) {
-      db.close();
+      closeDatabase(opened);
       throw sqliteStoreError(this.path, 'cannot open', error);
     }
     pruneQuietly(this.#open);
@@ -101,7 +101,7 @@ export class SqliteStore implements Store {
   async close(): Promise<void> {
     const open = this.#open;
     this.#open = undefined;
-    open?.db.close();
+    if (open) closeDatabase(open.opened);
   }
 
   async write(batch: readonly StoreWrite[]): Promise<void> {
@@ -260,6 +260,7 @@ const MAX_CACHED_STATEMENTS = 256;
 
 /** What exists only while the file is open: the connection and its prepared statements. */
 class OpenStore {
+  readonly opened: OpenedDatabase;
   readonly db: BetterSqlite3.Database;
   readonly writer: SqliteWriter;
   readonly leases: SqliteLeases;
@@ -271,7 +272,9 @@ class OpenStore {
   readonly listSchedules: BetterSqlite3.Statement<[], ScheduleRow>;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
 
-  constructor(db: BetterSqlite3.Database, options: ResolvedSqliteStoreOptions) {
+  constructor(opened: OpenedDatabase, options: ResolvedSqliteStoreOptions) {
+    const { db } = opened;
+    this.opened = opened;
     this.db = db;
     this.writer = new SqliteWriter(db);
     this.leases = new SqliteLeases(db);
