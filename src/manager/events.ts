@@ -1,3 +1,4 @@
+import type { ScheduleEvents } from '../schedule/schedule-events.js';
 import type { InstanceState, LogLevel, SerializedError } from '../types.js';
 
 /** Who an event is about. */
@@ -11,7 +12,7 @@ export interface InstanceRef {
  * Everything a JobManager announces. Each event has one object payload; a listener that
  * throws is logged and reported as `manager:error`, and never stops the manager.
  */
-export interface JobManagerEvents {
+export interface JobManagerEvents extends ScheduleEvents {
   'instance:state': InstanceRef & { state: InstanceState; previous: InstanceState; at: number };
   'instance:completed': InstanceRef & { result: unknown; durationMs: number };
   'instance:failed': InstanceRef & { error: SerializedError };

@@ -34,6 +34,8 @@ export interface InstanceRunnerOptions {
   store: Store;
   /** True once the manager has closed its store. */
   stopped: () => boolean;
+  /** Called as each instance reaches its final state. */
+  finished: (live: LiveInstance) => void;
 }
 
 /**
@@ -52,6 +54,10 @@ export class InstanceRunner {
 
   get size(): number {
     return this.#live.size;
+  }
+
+  isLive(id: string): boolean {
+    return this.#live.has(id);
   }
 
   liveIds(): string[] {
@@ -274,6 +280,7 @@ export class InstanceRunner {
       patch: { finishedAt: at },
     });
     this.#live.delete(live.id);
+    this.#o.finished(live);
     if (state === 'canceled')
       this.#o.events.emit('instance:canceled', {
         id: live.id,

@@ -7,6 +7,9 @@ import { ManagerStateError } from '../errors.js';
 import { HistoryWriter } from '../history/history-writer.js';
 import { threadEntry } from '../pool/thread-entry-path.js';
 import { DelayQueue } from '../queue/delay-queue.js';
+import type { InstanceOverrides } from '../schedule/schedule-definition.js';
+import { ScheduleRunner } from '../schedule/schedule-runner.js';
+import type { ScheduleTarget } from '../schedule/schedule-target.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { Store } from '../store/store.js';
 import type {
@@ -30,7 +33,7 @@ import {
 import { Dispatcher } from './dispatcher.js';
 import { type JobManagerEventName, type JobManagerEvents, TypedEvents } from './events.js';
 import { InstanceRunner } from './instance-runner.js';
-import { type Job, type JobDefinition, JobRegistry } from './job-registry.js';
+import { type Job, type JobDefinition, JobRegistry, resolvePolicy } from './job-registry.js';
 import { Lifecycle } from './lifecycle.js';
 import type { LiveInstance } from './live-instance.js';
 import { Loggers } from './loggers.js';
@@ -59,6 +62,8 @@ export interface JobManagerOptions {
   execArgv?: string[];
   /** How long history writes gather before going to the store as one batch, in ms. Default 0 for the memory store, 5 otherwise. */
   historyBatchDelayMs?: number;
+  /** IANA timezone of cron schedules that name none. Default `UTC`. */
+  timezone?: string;
 }
 
 /** What `schedule()` returns. */
@@ -101,6 +106,7 @@ const OPTION_KEYS = [
   'resourceLimits',
   'execArgv',
   'historyBatchDelayMs',
+  'timezone',
 ];
 
 /**
@@ -121,6 +127,7 @@ export class JobManager {
   readonly #delayed: DelayQueue<LiveInstance>;
   readonly #dispatcher: Dispatcher;
   readonly #runner: InstanceRunner;
+  readonly #schedules: ScheduleRunner;
   #state: ManagerState = 'new';
 
   constructor(options: JobManagerOptions = {}) {
@@ -180,7 +187,27 @@ export class JobManager {
       dispatcher: this.#dispatcher,
       store: this.#store,
       stopped: () => this.#state === 'stopped',
+      finished: (live) => {
+        if (live.origin) this.#schedules.instanceFinished(live.id, live.origin.scheduleId);
+      },
     });
+    this.#schedules = new ScheduleRunner({
+      store: this.#store,
+      target: this.#scheduleTarget(),
+      clock: this.#clock,
+      logger: this.#logger,
+      onEvent: (event, payload) =>
+        this.#events.emit(event, payload as JobManagerEvents[typeof event]),
+      ...(options.timezone !== undefined ? { defaultTimezone: options.timezone } : {}),
+    });
+  }
+
+  /**
+   * Recurring schedules (cron, intervals): create, list, pause, resume, update and remove
+   * them, and look at their next and last runs. Use after `start()`.
+   */
+  get schedules(): ScheduleRunner {
+    return this.#schedules;
   }
 
   /** Registers a job by kind. Throws if the kind is taken or the definition is invalid. */
@@ -226,6 +253,7 @@ export class JobManager {
     });
     this.#state = 'started';
     this.#dispatcher.resume();
+    await this.#schedules.start();
     this.#logger.info(
       { concurrency: this.concurrency, store: this.#store.name, recovered },
       'started',
@@ -241,28 +269,7 @@ export class JobManager {
     args?: unknown,
     options?: ScheduleOptions<Result>,
   ): InstanceHandle<Result> {
-    if (this.#state !== 'started')
-      throw new ManagerStateError(`cannot schedule on a manager that is ${this.#state}`);
-    const job = this.#registry.get(kind);
-    const now = this.#clock.now();
-    const resolved = resolveScheduleOptions(job, options as ScheduleOptions | undefined, now);
-    assertCloneable(args, 'args');
-
-    const live: LiveInstance = {
-      id: randomUUID(),
-      job,
-      args,
-      priority: resolved.priority,
-      timeoutMs: resolved.timeoutMs,
-      maxRetries: resolved.maxRetries,
-      backoff: resolved.backoff,
-      handlers: resolved.handlers,
-      createdAt: now,
-      state: 'created',
-      attempt: 0,
-      dueAt: resolved.dueAt,
-    };
-    this.#runner.accept(live, now);
+    const live = this.#accept(kind, args, options as ScheduleOptions | undefined);
     return this.#handle<Result>(live.id, kind);
   }
 
@@ -313,6 +320,7 @@ export class JobManager {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
     const mode = options.mode ?? 'drain';
     this.#state = 'stopping';
+    await this.#schedules.stop();
     if (mode === 'drain') await this.#drain(options.timeoutMs);
     await this.#cancelAll('manager stopped');
     await this.#dispatcher.close();
@@ -372,6 +380,54 @@ export class JobManager {
 
   clearInstanceLogs(filter: LogClearFilter): Promise<number> {
     return this.#store.clearInstanceLogs(filter);
+  }
+
+  #accept(
+    kind: string,
+    args: unknown,
+    options: ScheduleOptions | undefined,
+    origin?: LiveInstance['origin'],
+  ): LiveInstance {
+    if (this.#state !== 'started') {
+      throw new ManagerStateError(`cannot schedule on a manager that is ${this.#state}`);
+    }
+    const job = this.#registry.get(kind);
+    const now = this.#clock.now();
+    const resolved = resolveScheduleOptions(job, options, now);
+    assertCloneable(args, 'args');
+
+    const live: LiveInstance = {
+      id: randomUUID(),
+      job,
+      args,
+      priority: resolved.priority,
+      timeoutMs: resolved.timeoutMs,
+      maxRetries: resolved.maxRetries,
+      backoff: resolved.backoff,
+      handlers: resolved.handlers,
+      createdAt: now,
+      state: 'created',
+      attempt: 0,
+      dueAt: resolved.dueAt,
+    };
+    if (origin) live.origin = origin;
+    this.#runner.accept(live, now, origin?.catchUp ? 'catch-up run of a schedule' : undefined);
+    return live;
+  }
+
+  /** The manager's side of the schedule runner's seam. */
+  #scheduleTarget(): ScheduleTarget {
+    return {
+      hasKind: (kind) => this.#registry.has(kind),
+      checkInstance: (kind, args, overrides) => {
+        assertCloneable(args, 'args');
+        resolvePolicy(overrides as Record<string, unknown>, 'schedule', this.#registry.get(kind));
+      },
+      createInstance: (kind, args, overrides: InstanceOverrides, meta) =>
+        this.#accept(kind, args, overrides as ScheduleOptions, meta),
+      isActive: (id) => this.#runner.isLive(id),
+      cancel: (id, reason) => void this.#runner.cancel(id, reason),
+    };
   }
 
   #handle<Result>(id: string, kind: string): InstanceHandle<Result> {
