@@ -60,8 +60,8 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * One process at a time: the store holds an exclusive lock on the file while open (see
  * sqlite-open.ts). A second store opening the same file is refused with a StoreError, at once
  * in this process and after `busyTimeoutMs` in another, instead of two managers both
- * recovering and running the same instances. The lock dies with its process, so a restart after a crash opens
- * the file at once. Processes that must share one store use the PostgreSQL store.
+ * recovering and running the same instances. The lock dies with its process, so a restart
+ * after a crash opens the file at once. Processes that must share one store use PostgreSQL.
  *
  * Recovery: `loadUnfinished()` returns whole records (state, attempt count, retries, backoff,
  * timeout, arguments, progress, owner), which is all a manager needs to resume them.

@@ -44,7 +44,7 @@ export class SqliteWriter {
   readonly #selectSeq: BetterSqlite3.Statement<[string], number>;
   readonly #updates = new Map<string, BetterSqlite3.Statement<unknown[], number>>();
   readonly #applyBatch: (batch: readonly StoreWrite[]) => void;
-  /** The `seq` the next created instance gets: one past the largest stored, so in creation order. */
+  /** The `seq` of the next created instance: one past the largest stored (creation order). */
   #nextSeq: number;
   /** Instances created in the batch being applied, not inserted yet, with their seq. */
   readonly #created = new Map<string, { instance: InstanceRecord; seq: number }>();
