@@ -26,7 +26,13 @@ export type {
   ExecutorContextApi,
   ExecutorLogger,
 } from './pool/executor-context.js';
+export type { ScheduleDefinition, ScheduleUpdate } from './schedule/schedule-definition.js';
+export type { ScheduleEvents } from './schedule/schedule-events.js';
+export type { ScheduleRunner } from './schedule/schedule-runner.js';
+export type { Schedule } from './schedule/schedule-state.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { MemoryStore } from './store/memory-store.js';
+export type { SqliteStoreOptions } from './store/sqlite-options.js';
+export { openSqliteStore, SqliteStore } from './store/sqlite-store.js';
 export type { ClaimOptions, Store, StoreWrite } from './store/store.js';
 export * from './types.js';

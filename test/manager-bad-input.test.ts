@@ -128,3 +128,18 @@ describe('bad input stops at the boundary', () => {
     await expect(manager.schedule('ghost').result).rejects.toThrow(/no function export "ghost"/);
   });
 });
+
+describe('arguments with shared and cyclic references', () => {
+  it('accepts the same object reached twice, and refuses a cycle naming where it closes', async () => {
+    manager = await startManager();
+    const shared = { n: 1 };
+    await expect(
+      manager.schedule('echo', { a: shared, b: [shared] }).result,
+    ).resolves.toBeDefined();
+    const cyclic: Record<string, unknown> = { list: [] };
+    (cyclic.list as unknown[]).push({ parent: cyclic });
+    expect(() => manager!.schedule('echo', cyclic)).toThrow(
+      expect.objectContaining({ code: 'ERR_NOT_CLONEABLE', path: 'args.list[0].parent' }),
+    );
+  });
+});

@@ -28,7 +28,11 @@ export class HistoryWriter {
   #callbacks: (() => void)[] = [];
   #armed = false;
   #flushing: Promise<void> | undefined;
-  #seq = 0;
+  /**
+   * Starts from the clock in microseconds, so numbers keep increasing across restarts on a
+   * durable store (as long as fewer than a million are written per second).
+   */
+  #seq = Date.now() * 1_000;
 
   constructor(options: HistoryWriterOptions) {
     this.#options = options;

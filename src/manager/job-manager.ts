@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import { type Logger, pino } from 'pino';
 import { type Clock, systemClock } from '../clock.js';
-import { ManagerStateError } from '../errors.js';
+import { InvalidOptionError, ManagerStateError } from '../errors.js';
 import { HistoryWriter } from '../history/history-writer.js';
 import { threadEntry } from '../pool/thread-entry-path.js';
 import { DelayQueue } from '../queue/delay-queue.js';
@@ -11,6 +11,7 @@ import type { InstanceOverrides } from '../schedule/schedule-definition.js';
 import { ScheduleRunner } from '../schedule/schedule-runner.js';
 import type { ScheduleTarget } from '../schedule/schedule-target.js';
 import { MemoryStore } from '../store/memory-store.js';
+import { SqliteStore } from '../store/sqlite-store.js';
 import type { Store } from '../store/store.js';
 import type {
   ClearFilter,
@@ -28,6 +29,7 @@ import {
   checkInteger,
   checkKnownKeys,
   checkObject,
+  checkString,
   optional,
 } from '../validate/options.js';
 import { Dispatcher } from './dispatcher.js';
@@ -45,6 +47,11 @@ export interface JobManagerOptions {
   concurrency?: number;
   /** Where instances and history live. Default: a MemoryStore with its default retention. */
   store?: Store;
+  /**
+   * A SQLite file to keep instances, schedules and history in, so nothing is lost when the
+   * process dies; shorthand for `store: new SqliteStore({ path })`. Not together with `store`.
+   */
+  database?: string;
   /** A pino logger; jobloom logs through child loggers of it. Default: silent. */
   logger?: Logger;
   /** The time source for delays, retries and timeouts. Default: the system clock. */
@@ -99,6 +106,7 @@ type ManagerState = 'new' | 'starting' | 'started' | 'stopping' | 'stopped';
 const OPTION_KEYS = [
   'concurrency',
   'store',
+  'database',
   'logger',
   'clock',
   'prefetch',
@@ -108,6 +116,19 @@ const OPTION_KEYS = [
   'historyBatchDelayMs',
   'timezone',
 ];
+
+function resolveStore(options: JobManagerOptions, clock: Clock): Store {
+  if (options.database === undefined) return options.store ?? new MemoryStore({ clock });
+  if (options.store !== undefined) {
+    throw new InvalidOptionError(
+      'options.database',
+      'either store or database, not both',
+      options.database,
+    );
+  }
+  const path = checkString(options.database, 'options.database');
+  return new SqliteStore({ path, clock });
+}
 
 /**
  * go-job's Manager: the registry of jobs, the scheduler, the ready queue, the pool and the
@@ -145,7 +166,7 @@ export class JobManager {
 
     this.#logger = options.logger ?? pino({ enabled: false });
     this.#clock = options.clock ?? systemClock;
-    this.#store = options.store ?? new MemoryStore({ clock: this.#clock });
+    this.#store = resolveStore(options, this.#clock);
     this.#events = new TypedEvents((error, event) => this.#listenerFailed(error, event));
     const defaultDelayMs = this.#store instanceof MemoryStore ? 0 : 5;
     this.#writer = new HistoryWriter({

@@ -4,6 +4,8 @@ import { NotCloneableError } from '../errors.js';
  * What may cross into a thread. Structured clone accepts more than this (it copies a class
  * instance as a plain object and drops its prototype without a word), so jobloom is stricter:
  * plain data only, and anything else is refused at the boundary with the path of the value.
+ * A value that contains itself is refused too: no durable store could write it down. The same
+ * object reached twice along different paths is fine.
  */
 const CLONEABLE_CLASSES: ReadonlySet<unknown> = new Set([
   Date,
@@ -57,10 +59,16 @@ function findUncloneable(value: unknown, path: string, seen: Set<object>): Probl
   }
 }
 
+/** `seen` holds the objects on the path from the root to here: meeting one again is a cycle. */
 function checkObject(value: object, path: string, seen: Set<object>): Problem | undefined {
-  if (seen.has(value)) return undefined;
+  if (seen.has(value)) return { path, what: 'a reference back to a value that contains it' };
   seen.add(value);
+  const problem = checkContents(value, path, seen);
+  seen.delete(value);
+  return problem;
+}
 
+function checkContents(value: object, path: string, seen: Set<object>): Problem | undefined {
   if (Array.isArray(value)) return checkEntries(value.entries(), path, seen, true);
 
   const proto: unknown = Object.getPrototypeOf(value);
