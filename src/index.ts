@@ -2,7 +2,7 @@
  * jobloom: run jobs on worker threads. The only public entry of the package.
  */
 
-export { type Clock, systemClock } from './clock.js';
+export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export * from './errors.js';
 export type { BackoffOptions } from './manager/backoff.js';
 export type { InstanceRef, JobManagerEventName, JobManagerEvents } from './manager/events.js';

@@ -37,10 +37,30 @@ import type { Series } from './series.js';
 const CRON_OPTIONS: CronOptions = { paused: true, fixedTimeRule: 'no-wildcard' };
 
 /**
- * Compiles a cron expression for `timezone` (an IANA name already checked). Throws croner's
- * own error for an expression it refuses, and a TypeError for a date given instead of a rule.
+ * Compiled series are shared by every schedule with the same expression and timezone, and
+ * each remembers its latest answer: many schedules on one rule fire at the same instant and
+ * ask for the same next run, which is then computed once. Series are pure, so sharing is safe.
+ */
+const compiled = new Map<string, Series>();
+/** Distinct expressions kept compiled; past this the cache starts over. */
+const MAX_COMPILED = 1_000;
+
+/**
+ * A cron expression for `timezone` (an IANA name already checked). Throws croner's own error
+ * for an expression it refuses, and a TypeError for a date given instead of a rule.
  */
 export function cronSeries(expression: string, timezone: string): Series {
+  const key = `${timezone}\u0000${expression}`;
+  let series = compiled.get(key);
+  if (!series) {
+    series = compile(expression, timezone);
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(key, series);
+  }
+  return series;
+}
+
+function compile(expression: string, timezone: string): Series {
   // UTC has no DST, so croner's fixed-offset mode, ten times faster, reads it exactly.
   const zone = timezone === 'UTC' ? { utcOffset: 0 } : { timezone };
   const zoned = new Cron(expression, { ...CRON_OPTIONS, ...zone });
@@ -49,7 +69,9 @@ export function cronSeries(expression: string, timezone: string): Series {
   }
   const zonedAfter = (referenceMs: number) =>
     zoned.nextRun(new Date(referenceMs))?.getTime() ?? null;
-  const after = timezone === 'UTC' ? zonedAfter : fastAfter(expression, timezone, zonedAfter);
+  const after = rememberLatest(
+    timezone === 'UTC' ? zonedAfter : fastAfter(expression, timezone, zonedAfter),
+  );
 
   return {
     after,
@@ -91,5 +113,17 @@ function fastAfter(
       if (next && next.getTime() + SPAN_MARGIN_MS <= span.untilMs) return next.getTime();
     }
     return zonedAfter(referenceMs);
+  };
+}
+
+function rememberLatest(after: (referenceMs: number) => number | null) {
+  let lastReference = Number.NaN;
+  let lastNext: number | null = null;
+  return (referenceMs: number): number | null => {
+    if (referenceMs !== lastReference) {
+      lastNext = after(referenceMs);
+      lastReference = referenceMs;
+    }
+    return lastNext;
   };
 }

@@ -260,7 +260,8 @@ export class MemoryStore implements Store {
   async saveSchedule(schedule: ScheduleRecord): Promise<void> {
     checkString(schedule?.id, 'schedule.id');
     this.#ready();
-    this.#schedules.set(schedule.id, structuredClone(schedule));
+    // Kept as given, like `write`: callers hand over a record they no longer change.
+    this.#schedules.set(schedule.id, schedule);
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
