@@ -19,7 +19,7 @@
  * dropping its oldest, so that one chatty executor cannot exhaust memory.
  */
 
-import { type Clock, systemClock } from '../clock.js';
+import type { Clock } from '../clock.js';
 import { InvalidOptionError, StoreError } from '../errors.js';
 import {
   type ClearFilter,
@@ -33,13 +33,9 @@ import {
   type ScheduleRecord,
   type StateTransition,
 } from '../types.js';
-import {
-  checkFunction,
-  checkKnownKeys,
-  checkObject,
-  checkString,
-  optional,
-} from '../validate/options.js';
+import { checkString } from '../validate/options.js';
+import { InstanceEntry, logsOf, transitionsOf } from './memory-entry.js';
+import { type MemoryStoreOptions, resolveMemoryStoreOptions } from './memory-store-options.js';
 import {
   clearMatcher,
   compareCreated,
@@ -61,34 +57,7 @@ import {
 } from './query.js';
 import type { ClaimOptions, Store, StoreWrite } from './store.js';
 
-export interface MemoryStoreOptions {
-  /**
-   * How many finished instances (completed, failed, canceled, timed out) to keep, with their
-   * history and logs; past it the oldest finished are evicted. A count, or `Infinity` to keep
-   * all. Default 10,000.
-   */
-  maxFinished?: number;
-  /**
-   * How long a finished instance is kept after it finished (its `finishedAt`, else its
-   * `updatedAt`), in ms, or `Infinity` for no age limit. Default 86,400,000 (24 hours).
-   */
-  maxFinishedAgeMs?: number;
-  /**
-   * How many log lines to keep per instance; past it the oldest lines are dropped and counted
-   * in `droppedLogLines`. A count, or `Infinity` to keep all. Default 1,000.
-   */
-  maxLogLinesPerInstance?: number;
-  /** Where the age limit reads the time. Default `systemClock`. */
-  clock?: Clock;
-}
-
-export const MEMORY_STORE_DEFAULTS = {
-  maxFinished: 10_000,
-  maxFinishedAgeMs: 24 * 60 * 60 * 1000,
-  maxLogLinesPerInstance: 1_000,
-} as const;
-
-const OPTION_KEYS = ['maxFinished', 'maxFinishedAgeMs', 'maxLogLinesPerInstance', 'clock'];
+export { MEMORY_STORE_DEFAULTS, type MemoryStoreOptions } from './memory-store-options.js';
 
 /** Spent FIFO slots are cut off once there are this many and they are half of the FIFO. */
 const FIFO_COMPACT_MIN = 1_024;
@@ -114,22 +83,11 @@ export class MemoryStore implements Store {
   #droppedLogLines = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    const given = checkObject(options, 'options');
-    checkKnownKeys(given, OPTION_KEYS, 'options');
-    const defaults = MEMORY_STORE_DEFAULTS;
-
-    this.#maxFinished = optional(given.maxFinished, defaults.maxFinished, (value) =>
-      checkLimit(value, 'options.maxFinished', true),
-    );
-    this.#maxFinishedAgeMs = optional(given.maxFinishedAgeMs, defaults.maxFinishedAgeMs, (value) =>
-      checkLimit(value, 'options.maxFinishedAgeMs', false),
-    );
-    this.#maxLogLines = optional(
-      given.maxLogLinesPerInstance,
-      defaults.maxLogLinesPerInstance,
-      (v) => checkLimit(v, 'options.maxLogLinesPerInstance', true),
-    );
-    this.#clock = optional(given.clock, systemClock, checkClock);
+    const settings = resolveMemoryStoreOptions(options);
+    this.#maxFinished = settings.maxFinished;
+    this.#maxFinishedAgeMs = settings.maxFinishedAgeMs;
+    this.#maxLogLines = settings.maxLogLinesPerInstance;
+    this.#clock = settings.clock;
     this.#retains = Number.isFinite(this.#maxFinished) || Number.isFinite(this.#maxFinishedAgeMs);
   }
 
@@ -422,88 +380,10 @@ export class MemoryStore implements Store {
   }
 }
 
-/**
- * One instance with its state history and log history, kept together so that per-instance
- * lookups and eviction touch only that instance. Log lines are a ring once the cap is reached:
- * `logHead` is the slot of the oldest line, which the next line overwrites.
- */
-class InstanceEntry {
-  readonly record: InstanceRecord;
-  readonly transitions: StateTransition[];
-  /** Allocated on the first line: most instances never log. */
-  logs: LogLine[] | null = null;
-  logHead = 0;
-
-  constructor(record: InstanceRecord, transitions: StateTransition[]) {
-    this.record = record;
-    this.transitions = transitions;
-  }
-
-  /** Keeps the line, dropping the oldest when `cap` lines are kept; returns whether it dropped. */
-  addLog(line: LogLine, cap: number): boolean {
-    if (cap === 0) return true;
-    this.logs ??= [];
-    if (this.logs.length < cap) {
-      this.logs.push(line);
-      return false;
-    }
-    this.logs[this.logHead] = line;
-    this.logHead = (this.logHead + 1) % cap;
-    return true;
-  }
-
-  /** The kept lines, oldest first (the ring's own array when it has not wrapped). */
-  logLines(): readonly LogLine[] {
-    const logs = this.logs ?? [];
-    if (this.logHead === 0) return logs;
-    return logs.slice(this.logHead).concat(logs.slice(0, this.logHead));
-  }
-
-  /** Removes the lines `matches` accepts; returns how many. */
-  removeLogs(matches: (line: LogLine) => boolean): number {
-    const kept = this.logLines().filter((line) => !matches(line));
-    const removed = (this.logs?.length ?? 0) - kept.length;
-    if (removed > 0) {
-      this.logs = kept.length > 0 ? kept : null;
-      this.logHead = 0;
-    }
-    return removed;
-  }
-}
-
-function transitionsOf(entry: InstanceEntry): readonly StateTransition[] {
-  return entry.transitions;
-}
-
-function logsOf(entry: InstanceEntry): readonly LogLine[] {
-  return entry.logLines();
-}
-
 function finishedTime(record: InstanceRecord): number {
   return record.finishedAt ?? record.updatedAt;
 }
 
 function copy<T extends object>(value: T): T {
   return { ...value };
-}
-
-/** A count (`integer`) or a duration in ms, zero or more, or `Infinity` for no limit. */
-function checkLimit(value: unknown, path: string, integer: boolean): number {
-  const valid =
-    typeof value === 'number' &&
-    value >= 0 &&
-    (value === Number.POSITIVE_INFINITY || !integer || Number.isInteger(value));
-  if (!valid) {
-    const expected = integer
-      ? 'an integer >= 0, or Infinity'
-      : 'a duration in ms >= 0, or Infinity';
-    throw new InvalidOptionError(path, expected, value);
-  }
-  return value;
-}
-
-function checkClock(value: unknown): Clock {
-  const clock = checkObject(value, 'options.clock');
-  checkFunction(clock.now, 'options.clock.now');
-  return value as Clock;
 }
