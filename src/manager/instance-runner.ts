@@ -67,8 +67,9 @@ export class InstanceRunner {
   /** Takes a newly accepted instance: records it, then queues it or waits for its due time. */
   accept(live: LiveInstance, now: number, reason?: string): void {
     this.#live.set(live.id, live);
-    this.#o.lifecycle.accept(live, now, reason);
-    if (live.dueAt <= now) this.#enqueue(live, now);
+    const dueNow = live.dueAt <= now;
+    this.#o.lifecycle.accept(live, now, dueNow, reason);
+    if (dueNow) this.#o.dispatcher.enqueue(live);
     else this.#o.delayed.add(live);
   }
 

@@ -117,6 +117,25 @@ const OPTION_KEYS = [
   'timezone',
 ];
 
+/** A class rather than an object literal: one shared getter, no closure per instance. */
+class Handle<Result> implements InstanceHandle<Result> {
+  readonly id: string;
+  readonly kind: string;
+  readonly #runner: InstanceRunner;
+  #result: Promise<Result> | undefined;
+
+  constructor(id: string, kind: string, runner: InstanceRunner) {
+    this.id = id;
+    this.kind = kind;
+    this.#runner = runner;
+  }
+
+  get result(): Promise<Result> {
+    this.#result ??= this.#runner.resultOf(this.id) as Promise<Result>;
+    return this.#result;
+  }
+}
+
 function resolveStore(options: JobManagerOptions, clock: Clock): Store {
   if (options.database === undefined) return options.store ?? new MemoryStore({ clock });
   if (options.store !== undefined) {
@@ -452,16 +471,7 @@ export class JobManager {
   }
 
   #handle<Result>(id: string, kind: string): InstanceHandle<Result> {
-    const runner = this.#runner;
-    let result: Promise<Result> | undefined;
-    return {
-      id,
-      kind,
-      get result() {
-        result ??= runner.resultOf(id) as Promise<Result>;
-        return result;
-      },
-    };
+    return new Handle<Result>(id, kind, this.#runner);
   }
 
   async #drain(timeoutMs: number | undefined): Promise<void> {

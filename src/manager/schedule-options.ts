@@ -35,7 +35,8 @@ export function resolveScheduleOptions(
   now: number,
 ): ResolvedScheduleOptions {
   if (value === undefined) {
-    return { ...job, dueAt: now, handlers: job.handlers };
+    const { priority, timeoutMs, maxRetries, backoff, handlers } = job;
+    return { priority, timeoutMs, maxRetries, backoff, handlers, dueAt: now };
   }
   const options = checkObject(value, 'options');
   checkKnownKeys(options, SCHEDULE_KEYS, 'options');

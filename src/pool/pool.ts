@@ -58,11 +58,14 @@ export class ThreadPool<A extends SlotAttempt> {
     return best;
   }
 
-  /** Resolves once the pool has exactly `size` threads alive. */
+  /**
+   * Resolves once the pool has exactly `size` threads alive: new threads started and ready,
+   * retired ones finished with what they held and closed.
+   */
   async resize(size: number): Promise<void> {
     if (size > this.#slots.length) this.#grow(size - this.#slots.length);
     else if (size < this.#slots.length) this.#shrink(this.#slots.length - size);
-    await Promise.all(this.#retiring);
+    await Promise.all([...this.#retiring, ...this.#slots.map((slot) => slot.ready)]);
   }
 
   async close(): Promise<void> {

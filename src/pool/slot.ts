@@ -56,6 +56,11 @@ export class Slot<A extends SlotAttempt> {
   #threadId = -1;
   #retiring = false;
   #whenEmpty: (() => void) | undefined;
+  #markReady!: () => void;
+  /** Resolves when the slot's first thread has started and said hello. */
+  readonly ready = new Promise<void>((resolve) => {
+    this.#markReady = resolve;
+  });
 
   constructor(options: SlotOptions<A>) {
     this.id = options.id;
@@ -164,6 +169,7 @@ export class Slot<A extends SlotAttempt> {
   #onThreadMessage(message: unknown): void {
     if (!isThreadHello(message)) return;
     this.#threadId = message.threadId;
+    this.#markReady();
     expose(this.#host, message.hostPort as unknown as Endpoint);
     this.#controlPort = message.controlPort;
     for (const pending of this.#pendingControl.splice(0)) message.controlPort.postMessage(pending);

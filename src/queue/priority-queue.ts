@@ -7,9 +7,11 @@
  * and never depends on how the heap happens to be laid out.
  *
  * Layout: a binary min-heap kept in three parallel arrays (item, priority, sequence) rather
- * than one node object per item, plus a map from each item's key (its instance id) to its heap
- * slot, so that `has` is O(1) and removing any item is O(log n). With 100,000 queued items that
- * is three array slots and one map entry per item; the key string is the item's own id.
+ * than one node object per item, plus a map from each queued item's key (its instance id) to
+ * the sequence number of its push. Removal is lazy: `remove` forgets the key, and the heap
+ * drops the item when it reaches the top, or all at once when removed items outnumber queued
+ * ones. A heap move is then three array writes and no map update, which keeps `push` and `pop`
+ * cheap on the main thread; `has` and `remove` are O(1).
  */
 
 import { InvalidOptionError } from '../errors.js';
@@ -17,7 +19,7 @@ import { InvalidOptionError } from '../errors.js';
 export interface PriorityQueueOptions<T> {
   /**
    * Returns the key that names an item, unique among queued items: for instances, their id.
-   * Called on every move inside the heap, so it should be a plain property read. Required.
+   * Called once per push, pop and removal, so it should be a plain property read. Required.
    */
   keyOf: (item: T) => string;
 }
@@ -25,12 +27,22 @@ export interface PriorityQueueOptions<T> {
 /** Tells which queued items to remove; receives each item with its priority. */
 export type QueuePredicate<T> = (item: T, priority: number) => boolean;
 
+/** A queued item as the key map holds it: the sequence number tells it from a removed copy. */
+interface Queued<T> {
+  item: T;
+  priority: number;
+  seq: number;
+}
+
+/** Removed items left in the heap are swept out once there are this many and more than queued. */
+const COMPACT_MIN = 1_024;
+
 export class PriorityQueue<T> {
   readonly #keyOf: (item: T) => string;
   #items: T[] = [];
   #priorities: number[] = [];
   #seqs: number[] = [];
-  #slots = new Map<string, number>();
+  #queued = new Map<string, Queued<T>>();
   #nextSeq = 0;
 
   constructor(options: PriorityQueueOptions<T>) {
@@ -42,7 +54,7 @@ export class PriorityQueue<T> {
 
   /** How many items are queued. */
   get size(): number {
-    return this.#items.length;
+    return this.#queued.size;
   }
 
   /** Queues an item; its key must not be queued already. O(log n). */
@@ -51,109 +63,113 @@ export class PriorityQueue<T> {
       throw new InvalidOptionError('priority', 'a finite number', priority);
     }
     const key = this.#keyOf(item);
-    if (this.#slots.has(key)) {
+    if (this.#queued.has(key)) {
       throw new InvalidOptionError('item', 'an item whose key is not queued yet', key);
     }
 
-    const slot = this.#items.length;
+    const seq = this.#nextSeq++;
+    this.#queued.set(key, { item, priority, seq });
     this.#items.push(item);
     this.#priorities.push(priority);
-    this.#seqs.push(this.#nextSeq++);
-    this.#slots.set(key, slot);
-    this.#siftUp(slot);
+    this.#seqs.push(seq);
+    this.#siftUp(this.#items.length - 1);
   }
 
   /** Removes and returns the item that runs next, or undefined when empty. O(log n). */
   pop(): T | undefined {
-    return this.#items.length === 0 ? undefined : this.#removeAt(0);
+    this.#dropRemovedTop();
+    if (this.#items.length === 0) return undefined;
+    const item = this.#item(0);
+    this.#queued.delete(this.#keyOf(item));
+    this.#removeTop();
+    return item;
   }
 
   /** The item that runs next, left in place. */
   peek(): T | undefined {
+    this.#dropRemovedTop();
     return this.#items[0];
   }
 
   has(key: string): boolean {
-    return this.#slots.has(key);
+    return this.#queued.has(key);
   }
 
-  /** Removes the item with this key and returns it (undefined if none). O(log n). */
+  /** Removes the item with this key and returns it (undefined if none). O(1). */
   remove(key: string): T | undefined;
   /** Removes every item the predicate accepts; returns them in priority order. O(n). */
   remove(predicate: QueuePredicate<T>): T[];
   remove(target: string | QueuePredicate<T>): T | undefined | T[] {
     if (typeof target === 'function') return this.#removeWhere(target);
 
-    const slot = this.#slots.get(target);
-    return slot === undefined ? undefined : this.#removeAt(slot);
+    const queued = this.#queued.get(target);
+    if (queued === undefined) return undefined;
+    this.#queued.delete(target);
+    this.#compactIfSparse();
+    return queued.item;
   }
 
   clear(): void {
     this.#items = [];
     this.#priorities = [];
     this.#seqs = [];
-    this.#slots.clear();
+    this.#queued.clear();
   }
 
   /** Removes every item and returns them in the order they would have been popped. */
   drain(): T[] {
-    const items = this.#sortedSlots().map((slot) => this.#item(slot));
+    const items = this.#sorted().map((queued) => queued.item);
     this.clear();
     return items;
   }
 
   /** Yields the queued items in priority order without removing them; O(n log n) to start. */
   *[Symbol.iterator](): IterableIterator<T> {
-    for (const slot of this.#sortedSlots()) yield this.#item(slot);
+    for (const queued of this.#sorted()) yield queued.item;
   }
 
   #removeWhere(predicate: QueuePredicate<T>): T[] {
-    const removed: number[] = [];
-    for (let slot = 0; slot < this.#items.length; slot++) {
-      if (predicate(this.#item(slot), this.#priority(slot))) removed.push(slot);
+    const removed: Queued<T>[] = [];
+    for (const [key, queued] of this.#queued) {
+      if (!predicate(queued.item, queued.priority)) continue;
+      removed.push(queued);
+      this.#queued.delete(key);
     }
-    if (removed.length === 0) return [];
-
-    const gone = new Set(removed);
-    const items = removed.sort((a, b) => this.#compare(a, b)).map((slot) => this.#item(slot));
-    this.#keepOnly((slot) => !gone.has(slot));
-    return items;
+    this.#compactIfSparse();
+    return removed.sort(compareQueued).map((queued) => queued.item);
   }
 
-  /** Compacts the arrays to the slots `keep` accepts, then rebuilds the heap in O(n). */
-  #keepOnly(keep: (slot: number) => boolean): void {
-    const items: T[] = [];
-    const priorities: number[] = [];
-    const seqs: number[] = [];
-    this.#slots.clear();
-    for (let slot = 0; slot < this.#items.length; slot++) {
-      if (!keep(slot)) continue;
-      this.#slots.set(this.#keyOf(this.#item(slot)), items.length);
-      items.push(this.#item(slot));
-      priorities.push(this.#priority(slot));
-      seqs.push(this.#seq(slot));
-    }
-    this.#items = items;
-    this.#priorities = priorities;
-    this.#seqs = seqs;
-
-    for (let slot = (items.length >> 1) - 1; slot >= 0; slot--) this.#siftDown(slot);
+  #sorted(): Queued<T>[] {
+    return [...this.#queued.values()].sort(compareQueued);
   }
 
-  #removeAt(slot: number): T {
-    const item = this.#item(slot);
-    this.#slots.delete(this.#keyOf(item));
+  /** Whether the item at `slot` is still queued, and not a copy that was removed. */
+  #isQueued(slot: number): boolean {
+    return this.#queued.get(this.#keyOf(this.#item(slot)))?.seq === this.#seq(slot);
+  }
 
-    const last = this.#items.length - 1;
+  #dropRemovedTop(): void {
+    while (this.#items.length > 0 && !this.#isQueued(0)) this.#removeTop();
+  }
+
+  /** Rebuilds the heap from the queued items alone, in O(n), once removed ones dominate. */
+  #compactIfSparse(): void {
+    const held = this.#items.length;
+    if (held < COMPACT_MIN || held <= 2 * this.#queued.size) return;
+    const queued = [...this.#queued.values()];
+    this.#items = queued.map((entry) => entry.item);
+    this.#priorities = queued.map((entry) => entry.priority);
+    this.#seqs = queued.map((entry) => entry.seq);
+    for (let slot = (queued.length >> 1) - 1; slot >= 0; slot--) this.#siftDown(slot);
+  }
+
+  #removeTop(): void {
     const lastItem = this.#items.pop() as T;
     const lastPriority = this.#priorities.pop() as number;
     const lastSeq = this.#seqs.pop() as number;
-    if (slot === last) return item;
-
-    this.#put(slot, lastItem, lastPriority, lastSeq);
-    if (slot > 0 && this.#compare(slot, (slot - 1) >> 1) < 0) this.#siftUp(slot);
-    else this.#siftDown(slot);
-    return item;
+    if (this.#items.length === 0) return;
+    this.#put(0, lastItem, lastPriority, lastSeq);
+    this.#siftDown(0);
   }
 
   /** Moves the item at `slot` towards the root while it runs before its parent. */
@@ -181,7 +197,13 @@ export class PriorityQueue<T> {
     for (;;) {
       let child = 2 * slot + 1;
       if (child >= size) break;
-      if (child + 1 < size && this.#compare(child + 1, child) < 0) child++;
+      const right = child + 1;
+      if (
+        right < size &&
+        runsBefore(this.#priority(right), this.#seq(right), this.#priority(child), this.#seq(child))
+      ) {
+        child = right;
+      }
       if (!runsBefore(this.#priority(child), this.#seq(child), priority, seq)) break;
       this.#put(slot, this.#item(child), this.#priority(child), this.#seq(child));
       slot = child;
@@ -189,19 +211,10 @@ export class PriorityQueue<T> {
     this.#put(slot, item, priority, seq);
   }
 
-  #compare(a: number, b: number): number {
-    return this.#priority(a) - this.#priority(b) || this.#seq(a) - this.#seq(b);
-  }
-
-  #sortedSlots(): number[] {
-    return Array.from(this.#items.keys()).sort((a, b) => this.#compare(a, b));
-  }
-
   #put(slot: number, item: T, priority: number, seq: number): void {
     this.#items[slot] = item;
     this.#priorities[slot] = priority;
     this.#seqs[slot] = seq;
-    this.#slots.set(this.#keyOf(item), slot);
   }
 
   #item(slot: number): T {
@@ -220,4 +233,8 @@ export class PriorityQueue<T> {
 /** Whether the entry (priority, seq) comes out before the entry (otherPriority, otherSeq). */
 function runsBefore(priority: number, seq: number, otherPriority: number, otherSeq: number) {
   return priority < otherPriority || (priority === otherPriority && seq < otherSeq);
+}
+
+function compareQueued<T>(a: Queued<T>, b: Queued<T>): number {
+  return a.priority - b.priority || a.seq - b.seq;
 }
