@@ -15,12 +15,13 @@ import { bullmqPostgresPeer, bullmqRedisPeer } from './peers/bullmq-peer.js';
 import { graphilePeer } from './peers/graphile-peer.js';
 import { jobloomPeer } from './peers/jobloom-peer.js';
 import { bulkRun, pacedRun } from './peers/measure.js';
-import type { PeerSpec, Workload } from './peers/peer.js';
+import type { Peer, PeerSpec, Workload } from './peers/peer.js';
 import { pgBossPeer } from './peers/pgboss-peer.js';
 import { piscinaPeer } from './peers/piscina-peer.js';
 import {
   markdownTable,
   type PeerOutcome,
+  ratiosToJobloom,
   summarizeOutcome,
   tableRows,
   textTable,
@@ -45,7 +46,7 @@ const PEERS: PeerSpec[] = [
   graphilePeer,
   pgBossPeer,
 ];
-const PACKAGES = ['piscina', 'bree', 'bullmq', 'graphile-worker', 'pg-boss', 'pg'];
+const PACKAGES = ['piscina', 'bree', 'bullmq', 'ioredis', 'graphile-worker', 'pg-boss', 'pg'];
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const resultsDir = `${root}bench/results/`;
@@ -81,9 +82,7 @@ async function main(): Promise<void> {
     { name: 'cpu', rounds: roundsPerJob },
   ];
   const outcomes: PeerOutcome[] = [];
-  for (const workload of workloads) {
-    for (const spec of available) outcomes.push(await measure(spec, workload));
-  }
+  for (const workload of workloads) outcomes.push(...(await measureWorkload(available, workload)));
 
   const totalSeconds = (performance.now() - startedMs) / 1000;
   const load = { start: loadAtStart, end: loadavg()[0] ?? 0 };
@@ -92,43 +91,85 @@ async function main(): Promise<void> {
   write(report);
 }
 
-/** One peer on one workload: started fresh, warm-up then measured rounds, then closed. */
-async function measure(spec: PeerSpec, workload: Workload): Promise<PeerOutcome> {
-  const jobs = spec.name === 'Bree' ? BREE_JOBS[workload.name] : BULK_JOBS[workload.name];
-  const outcome: PeerOutcome = {
+interface Running {
+  spec: PeerSpec;
+  peer?: Peer | undefined;
+  outcome: PeerOutcome;
+}
+
+/**
+ * Every available peer on one workload. All are started first, then each round runs every
+ * peer once, taking turns (the order flips every round): on a shared virtual machine a slow
+ * spell then hits all peers alike, and ratios taken round by round stay fair. A peer that
+ * fails is closed and reported; the others carry on.
+ */
+async function measureWorkload(
+  specs: readonly PeerSpec[],
+  workload: Workload,
+): Promise<PeerOutcome[]> {
+  const running: Running[] = [];
+  for (const spec of specs) {
+    const entry: Running = { spec, outcome: newOutcome(spec, workload) };
+    running.push(entry);
+    try {
+      entry.peer = await spec.start(workload);
+    } catch (error) {
+      fail(entry, error);
+    }
+  }
+
+  const total = WARMUP_ROUNDS + ROUNDS;
+  try {
+    for (let round = 1; round <= total; round++) {
+      const order = round % 2 === 1 ? running : [...running].reverse();
+      for (const entry of order) await runRound(entry, workload, round);
+    }
+  } finally {
+    for (const entry of running) await entry.peer?.close().catch((error) => fail(entry, error));
+  }
+  return running.map((entry) => entry.outcome);
+}
+
+async function runRound(entry: Running, workload: Workload, round: number): Promise<void> {
+  const { peer, outcome } = entry;
+  if (!peer || outcome.error) return;
+  try {
+    const bulk = await bulkRun(peer, outcome.jobs, workload.rounds);
+    const latencies = await pacedRun(peer, PACED.jobs, PACED.spacingMs, workload.rounds);
+    const warmup = round <= WARMUP_ROUNDS;
+    if (!warmup) {
+      outcome.runs.push(bulk);
+      outcome.latenciesMs.push(latencies);
+    }
+    const rate = Math.round((bulk.jobs * 1000) / bulk.wallMs);
+    const tag = warmup ? ' (warm-up)' : '';
+    const total = WARMUP_ROUNDS + ROUNDS;
+    console.log(
+      `  ${workload.name} · round ${round}/${total}${tag} · ${outcome.peer}: ${rate} jobs/s`,
+    );
+  } catch (error) {
+    fail(entry, error);
+    await peer.close().catch(() => {});
+    entry.peer = undefined;
+  }
+}
+
+function newOutcome(spec: PeerSpec, workload: Workload): PeerOutcome {
+  return {
     peer: spec.name,
     workload: workload.name,
     config: spec.config(workload),
-    jobs,
+    jobs: spec.name === 'Bree' ? BREE_JOBS[workload.name] : BULK_JOBS[workload.name],
     runs: [],
     latenciesMs: [],
   };
-  const total = WARMUP_ROUNDS + ROUNDS;
-  try {
-    const peer = await spec.start(workload);
-    try {
-      for (let round = 1; round <= total; round++) {
-        const bulk = await bulkRun(peer, jobs, workload.rounds);
-        const latencies = await pacedRun(peer, PACED.jobs, PACED.spacingMs, workload.rounds);
-        const warmup = round <= WARMUP_ROUNDS;
-        if (!warmup) {
-          outcome.runs.push(bulk);
-          outcome.latenciesMs.push(latencies);
-        }
-        const rate = Math.round((bulk.jobs * 1000) / bulk.wallMs);
-        const tag = warmup ? ' (warm-up)' : '';
-        console.log(
-          `  ${workload.name} · ${spec.name}: round ${round}/${total}${tag}: ${rate} jobs/s`,
-        );
-      }
-    } finally {
-      await peer.close();
-    }
-  } catch (error) {
-    outcome.error = messageOf(error).split('\n')[0] ?? 'failed';
-    console.log(`  ${workload.name} · ${spec.name}: FAILED: ${outcome.error}`);
-  }
-  return outcome;
+}
+
+function fail(entry: Running, error: unknown): void {
+  entry.outcome.error ??= messageOf(error).split('\n')[0] ?? 'failed';
+  console.log(
+    `  ${entry.outcome.workload} · ${entry.outcome.peer}: FAILED: ${entry.outcome.error}`,
+  );
 }
 
 interface Report {
@@ -170,9 +211,16 @@ function write(report: Report): void {
     paced: PACED,
     cpuJobMs: CPU_JOB_MS,
   };
+  const jobloomOf = (workload: string) =>
+    report.outcomes.find((o) => o.peer === 'jobloom' && o.workload === workload);
   const summaries = report.outcomes
     .filter((o) => !o.error)
-    .map((o) => ({ peer: o.peer, workload: o.workload, ...summarizeOutcome(o) }));
+    .map((o) => ({
+      peer: o.peer,
+      workload: o.workload,
+      ...summarizeOutcome(o),
+      toJobloom: ratiosToJobloom(o, jobloomOf(o.workload)),
+    }));
   const json = { ...report, method, summaries };
   writeFileSync(`${resultsDir}peers.json`, `${JSON.stringify(json, null, 2)}\n`);
   writeFileSync(`${resultsDir}peers.md`, markdown(report));
@@ -185,7 +233,7 @@ function markdown(report: Report): string {
     `Peers (\`npm run bench:peers\`) · ${machineLine(report.machine)} · ${report.totalSeconds.toFixed(0)} s`,
     '',
     `Versions: jobloom ${v.jobloom} · Node ${report.machine.node} · piscina ${v.piscina} · ` +
-      `bree ${v.bree} · bullmq ${v.bullmq} · graphile-worker ${v['graphile-worker']} · ` +
+      `bree ${v.bree} · bullmq ${v.bullmq} (ioredis ${v.ioredis}) · graphile-worker ${v['graphile-worker']} · ` +
       `pg-boss ${v['pg-boss']} · pg ${v.pg} · PostgreSQL ${v.postgresql} · Redis ${v.redis}. ` +
       `Load average (1 min) at start / end: ${report.load.start.toFixed(1)} / ` +
       `${report.load.end.toFixed(1)} on ${report.machine.cores} cores.`,
@@ -215,10 +263,13 @@ function markdown(report: Report): string {
 
 const METHOD = [
   `Each figure is the median of ${ROUNDS} rounds after ${WARMUP_ROUNDS} warm-up round; ` +
-    'jobs/s shows the lowest and highest round beside it. Peers run one after another, each ' +
-    'started fresh for each workload in its own queue or schema, removed afterwards. Ratios ' +
-    "are to jobloom's medians on the same workload, so figures from one run are compared; " +
-    'the machine is a shared virtual machine, so trust ratios more than absolute figures.',
+    'jobs/s shows the lowest and highest round beside it. Every peer is started for each ' +
+    'workload in a queue or schema of its own (removed afterwards), and in each round every ' +
+    'peer runs once, taking turns, the order flipping every round. Each × jobloom figure is ' +
+    "the median of the round-by-round ratios to jobloom's figure of the same round, so a slow " +
+    'spell of this shared virtual machine hits both sides of a ratio: trust the ratios more ' +
+    'than the absolute figures. Peers that are idle while another runs still hold their ' +
+    'connections (pg-boss polls every 0.5 s); their background work is small beside a round.',
   '',
   '- **jobs/s**: jobs in a bulk run over the time from the first enqueue call to the last ' +
     'job done as the peer reports it to the caller (jobloom and Piscina: the result promise; ' +

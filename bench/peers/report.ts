@@ -54,29 +54,63 @@ const HEADERS = [
   '× jobloom',
 ];
 
-/** Rows of one workload's table; ratios are to jobloom's medians on the same workload. */
+/** Per-round figures of an outcome, for ratios taken round by round. */
+function perRound(outcome: PeerOutcome) {
+  return {
+    rate: outcome.runs.map((run) => (run.jobs * 1000) / run.wallMs),
+    latencyP50: outcome.latenciesMs.map((run) => quantile(run, 0.5)),
+    cpu: outcome.runs.map((run) => (run.processCpuMs + run.serverCpuMs) / run.jobs),
+  };
+}
+
+export interface Ratios {
+  jobsPerSecond: Summary;
+  latencyP50: Summary;
+  cpuTotal: Summary;
+}
+
+/**
+ * An outcome's figures over jobloom's, round by round (both ran in the same round), as a
+ * median with its spread. Undefined when either failed.
+ */
+export function ratiosToJobloom(outcome: PeerOutcome, jobloom: PeerOutcome | undefined) {
+  if (!jobloom || jobloom.error || outcome.error) return undefined;
+  const mine = perRound(outcome);
+  const base = perRound(jobloom);
+  const rounds = Math.min(mine.rate.length, base.rate.length);
+  if (rounds === 0) return undefined;
+  const over = (a: number[], b: number[]) =>
+    summarize(a.slice(0, rounds).map((value, i) => value / (b[i] as number)));
+  return {
+    jobsPerSecond: over(mine.rate, base.rate),
+    latencyP50: over(mine.latencyP50, base.latencyP50),
+    cpuTotal: over(mine.cpu, base.cpu),
+  } satisfies Ratios;
+}
+
+/** Rows of one workload's table; ratios are to jobloom's figures of the same rounds. */
 export function tableRows(outcomes: readonly PeerOutcome[]): string[][] {
-  const base = outcomes.find((o) => o.peer === 'jobloom' && !o.error);
-  const baseSummary = base ? summarizeOutcome(base) : undefined;
+  const jobloom = outcomes.find((o) => o.peer === 'jobloom');
   return outcomes.map((outcome) => {
     if (outcome.error) return [outcome.peer, `failed: ${outcome.error}`, '', '', '', '', ''];
     const s = summarizeOutcome(outcome);
-    const ratio = (value: number, of: number | undefined) => {
-      if (of === undefined) return '–';
-      const r = value / of;
-      return r < 0.1 ? r.toPrecision(2) : r.toFixed(2);
-    };
+    const r = ratiosToJobloom(outcome, jobloom);
     const { median: rate, min, max } = s.jobsPerSecond;
     return [
       outcome.peer,
       `${count(rate)} (${count(min)}–${count(max)})`,
-      ratio(rate, baseSummary?.jobsPerSecond.median),
+      ratio(r?.jobsPerSecond.median),
       `${ms(s.latencyP50Ms)} / ${ms(s.latencyP99Ms)}`,
-      ratio(s.latencyP50Ms, baseSummary?.latencyP50Ms),
+      ratio(r?.latencyP50.median),
       `${cpu(s.cpuProcess.median)} + ${cpu(s.cpuServer.median)} = ${cpu(s.cpuTotal.median)}`,
-      ratio(s.cpuTotal.median, baseSummary?.cpuTotal.median),
+      ratio(r?.cpuTotal.median),
     ];
   });
+}
+
+function ratio(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–';
+  return value < 0.1 ? value.toPrecision(2) : value.toFixed(2);
 }
 
 export function markdownTable(rows: readonly string[][]): string {
