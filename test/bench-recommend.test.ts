@@ -26,6 +26,13 @@ describe('recommendPoolSize', () => {
     expect(rec.reason).toMatch(/not add enough/);
   });
 
+  it('does not call a flat curve rising when noise puts its best at the largest size', () => {
+    const rec = recommendPoolSize(points(100, 101, 99, 103));
+    expect(rec.size).toBe(1);
+    expect(rec.bestSize).toBe(4);
+    expect(rec.stillRising).toBe(false);
+  });
+
   it('recommends the knee of a curve that flattens at the number of cores', () => {
     const rec = recommendPoolSize(points(100, 190, 195, 180));
     expect(rec.size).toBe(2);

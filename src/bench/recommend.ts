@@ -7,8 +7,9 @@
  * else on the machine. Ten percent is also about the run-to-run spread of a busy virtual
  * machine, so sizes closer than that to the best cannot be told apart from it reliably.
  *
- * When the best throughput is at the largest size measured, throughput may still be rising
- * and a larger pool might do better; the recommendation says so (`stillRising`).
+ * When the largest size measured still added more than `tolerance` over the size below it,
+ * throughput is still rising and a larger pool might do better; the recommendation says so
+ * (`stillRising`). A best at the largest size by less than that is noise on a flat curve.
  */
 
 /** Throughput measured at one pool size. */
@@ -29,7 +30,7 @@ export interface Recommendation {
   ofBest: number;
   /** The tolerance the rule used, as a fraction (0.1 is 10%). */
   tolerance: number;
-  /** True when the best throughput was at the largest size measured. */
+  /** True when the largest size measured added more than `tolerance` over the one below. */
   stillRising: boolean;
   /** The rule, in one sentence. */
   rule: string;
@@ -65,7 +66,9 @@ export function recommendPoolSize(
   const floor = best.throughput * (1 - tolerance);
   const chosen = bySize.find((point) => point.throughput >= floor) ?? best;
   const largest = bySize[bySize.length - 1] as ThroughputPoint;
-  const stillRising = best.size === largest.size && bySize.length > 1;
+  const belowLargest = bySize[bySize.length - 2];
+  const stillRising =
+    belowLargest !== undefined && largest.throughput > belowLargest.throughput * (1 + tolerance);
 
   return {
     size: chosen.size,
@@ -108,8 +111,9 @@ function reasonFor(
   }
 
   if (stillRising) {
+    const largest = bySize[bySize.length - 1]?.size;
     parts.push(
-      `throughput was still rising at the largest size measured (${best.size}); ` +
+      `throughput was still rising at the largest size measured (${largest}); ` +
         'a larger pool may do better',
     );
   }

@@ -74,11 +74,13 @@ async function measureSize(
   progress: ProgressTracker,
 ): Promise<RunFigures[]> {
   const manager = new JobManager({ concurrency: size, clock: preciseClock });
-  manager.registerFolder(o.folder);
   const sampler = new RssSampler(o.rssSampleMs);
   const runs: RunFigures[] = [];
   try {
+    // Started before registering: a manager that was never started cannot be stopped (its
+    // history flush waits on a store that was never opened), and its threads already run.
     await manager.start();
+    manager.registerFolder(o.folder);
     for (let run = 1; run <= o.warmupRuns + o.runs; run++) {
       const warmup = run <= o.warmupRuns;
       progress.beginRun(size, run, warmup);
