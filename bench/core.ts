@@ -130,4 +130,10 @@ const NOTES = [
   '',
 ].join('\n');
 
-await main();
+try {
+  await main();
+} catch (error) {
+  // Pools and threads of the failed section are still alive; they must not keep the bench up.
+  console.error(error);
+  process.exit(1);
+}

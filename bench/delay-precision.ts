@@ -1,6 +1,7 @@
 import { PerformanceObserver, performance } from 'node:perf_hooks';
 import type { JobManager } from '../src/index.js';
 import { startManager } from './managers.js';
+import { seededRandom } from './random.js';
 import { type Case, type RoundsOptions, runRounds } from './rounds.js';
 import { quantile, summarize } from './stats.js';
 import { formats, row, type SectionResult, targetText } from './table.js';
@@ -180,18 +181,6 @@ function preciseEpochClock(): () => number {
   while (epochMs === first) epochMs = Date.now();
   const anchorMs = performance.now();
   return () => epochMs + (performance.now() - anchorMs);
-}
-
-/** mulberry32: the same delays in every run of the benchmark. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 function report(runs: RunFigures[], options: DelayPrecisionOptions): SectionResult {

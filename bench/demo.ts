@@ -9,6 +9,7 @@ import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { type JobManager, Priority } from '../src/index.js';
 import { printSummary } from './demo-summary.js';
 import { startManager } from './managers.js';
+import { seededRandom } from './random.js';
 
 const HASH_INSTANCES = 64;
 const REPORT_INSTANCES = 6;
@@ -140,18 +141,6 @@ function progressText(value: unknown): string {
   if (typeof v?.fraction === 'number') return `${Math.round(v.fraction * 100)}%`;
   if (typeof v?.done === 'number') return `${v.done}/${v.total}`;
   return '?';
-}
-
-/** mulberry32: the same priorities and durations in every run of the demo. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 await main();

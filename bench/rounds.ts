@@ -13,7 +13,11 @@ export interface RoundsOptions {
   rounds: number;
   /** Told after each round, for a line of progress. */
   onRound?: (round: number, total: number, warmup: boolean) => void;
+  /** A run that takes longer fails the bench instead of hanging it, in ms. Default 120,000. */
+  caseTimeoutMs?: number;
 }
+
+const DEFAULT_CASE_TIMEOUT_MS = 120_000;
 
 /**
  * Runs every case once per round, in tinybench, and returns each case's wall time per measured
@@ -32,7 +36,8 @@ export async function runRounds(
     const warmup = round < options.warmupRounds;
     const ordered = round % 2 === 0 ? cases : [...cases].reverse();
     const bench = new Bench({ iterations: 1, time: 0, warmup: false, throws: true });
-    for (const c of ordered) bench.add(c.name, c.run, { async: true });
+    const timeoutMs = options.caseTimeoutMs ?? DEFAULT_CASE_TIMEOUT_MS;
+    for (const c of ordered) bench.add(c.name, () => withTimeout(c, timeoutMs), { async: true });
     await bench.run();
 
     if (!warmup) {
@@ -41,6 +46,17 @@ export async function runRounds(
     options.onRound?.(round + 1, total, warmup);
   }
   return samples;
+}
+
+function withTimeout(c: Case, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`${c.name}: a run took over ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  return Promise.race([c.run(), expired]).finally(() => clearTimeout(timer));
 }
 
 function wallMsOf(result: { state: string; latency?: { mean: number } }): number {

@@ -59,10 +59,10 @@ describe('hash', () => {
 
   it('reports progress in steps up to 1 when asked, and keeps the last report', async () => {
     manager = await startWithWorkers();
-    const seen: unknown[] = [];
-    manager.on('instance:progress', (event) => seen.push(event.value));
-    const handle = manager.schedule('hash', { rounds: 640, progressSteps: 4 });
-    await handle.result;
+    const { seen, handle } = await runWatchingProgress(manager, 'hash', {
+      rounds: 640,
+      progressSteps: 4,
+    });
     expect(seen.map((value) => (value as { fraction: number }).fraction)).toEqual([
       0.25, 0.5, 0.75, 1,
     ]);
@@ -132,10 +132,7 @@ describe('report', () => {
 
   it('reports progress through its steps', async () => {
     manager = await startWithWorkers();
-    const seen: unknown[] = [];
-    manager.on('instance:progress', (event) => seen.push(event.value));
-    const handle = manager.schedule('report', { steps: 3, stepMs: 5 });
-    await handle.result;
+    const { seen, handle } = await runWatchingProgress(manager, 'report', { steps: 3, stepMs: 5 });
     expect(seen).toEqual([
       { done: 1, total: 3 },
       { done: 2, total: 3 },
@@ -176,6 +173,15 @@ describe('trivial', () => {
     ]);
   });
 });
+
+/** Runs one instance to its end and returns every progress value it reported, in order. */
+async function runWatchingProgress(target: JobManager, kind: string, args: unknown) {
+  const seen: unknown[] = [];
+  target.on('instance:progress', (event) => seen.push(event.value));
+  const handle = target.schedule(kind, args);
+  await handle.result;
+  return { seen, handle };
+}
 
 /** Resolves once the instance has reached `state`. */
 function waitForState(target: JobManager, id: string, state: string): Promise<void> {
