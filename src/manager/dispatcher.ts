@@ -82,6 +82,7 @@ export class Dispatcher {
         ended: (attempt, outcome) => this.#ended(attempt, outcome),
         lost: (attempt, error, started) => this.#lost(attempt, error, started),
         error: (error, slot) => options.sink.threadError(error, slot.id),
+        room: () => this.pump(),
       },
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
@@ -105,6 +106,11 @@ export class Dispatcher {
     return this.#pool.threadCount;
   }
 
+  /** Tasks waiting inside Piscina's own queues: the dispatcher keeps this at zero. */
+  get piscinaQueued(): number {
+    return this.#pool.piscinaQueued;
+  }
+
   threadIds(): number[] {
     return this.#pool.threadIds();
   }
@@ -124,11 +130,20 @@ export class Dispatcher {
     this.#paused = true;
   }
 
+  /**
+   * Hands waiting instances to threads with room, in priority order, a batch per thread: an
+   * even share of what waits, so that idle threads all get work before any gets a backlog.
+   */
   pump(): void {
     while (!this.#paused && this.#ready.size > 0) {
       const slot = this.#pool.pickSlot();
       if (!slot) return;
-      this.#dispatch(this.#ready.pop() as LiveInstance, slot);
+      const share = Math.max(1, Math.floor(this.#ready.size / this.#pool.size));
+      const batch: Attempt[] = [];
+      for (let n = Math.min(slot.free, share); n > 0; n--) {
+        batch.push(this.#attempt(this.#ready.pop() as LiveInstance, slot));
+      }
+      slot.dispatch(batch);
     }
   }
 
@@ -171,7 +186,7 @@ export class Dispatcher {
     return this.#pool.close();
   }
 
-  #dispatch(live: LiveInstance, slot: Slot<Attempt>): void {
+  #attempt(live: LiveInstance, slot: Slot<Attempt>): Attempt {
     const key = this.#nextKey++;
     const { job } = live;
     const attempt: Attempt = {
@@ -193,7 +208,7 @@ export class Dispatcher {
     };
     this.#attempts.set(key, attempt);
     this.#byInstance.set(live.id, attempt);
-    slot.dispatch(attempt);
+    return attempt;
   }
 
   #started(attempt: Attempt): void {

@@ -49,6 +49,13 @@ export class ThreadPool<A extends SlotAttempt> {
     return free;
   }
 
+  /** Tasks waiting inside Piscina's own queues, over every slot. */
+  get piscinaQueued(): number {
+    let queued = 0;
+    for (const slot of this.#slots) queued += slot.piscinaQueued;
+    return queued;
+  }
+
   /** The open slot holding the fewest attempts, if any has room. */
   pickSlot(): Slot<A> | undefined {
     let best: Slot<A> | undefined;

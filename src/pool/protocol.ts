@@ -5,10 +5,12 @@ import type { LogLevel, SerializedError } from '../types.js';
  * The messages between the main thread and a thread of the pool.
  *
  * Three channels, each ordered on its own:
- * - Piscina's task channel carries an AttemptTask in and an AttemptOutcome out;
+ * - Piscina's task channel carries a batch of AttemptTasks in; the task ends when the batch
+ *   has run;
+ * - a control channel carries ControlMessages in (abort an attempt) and an OutcomeMessage out
+ *   as each attempt ends;
  * - a comlink channel carries the executor's calls to the main thread (HostApi): log lines
- *   and progress;
- * - a control channel carries ControlMessages in (abort an attempt).
+ *   and progress.
  *
  * Messages on different channels can overtake each other, so an outcome says how many host
  * calls its attempt made, and the main thread holds the outcome until it has received that
@@ -38,6 +40,13 @@ export type AttemptOutcome =
       aborted: boolean;
       hostCalls: number;
     };
+
+/** An attempt ended: its outcome, and how long it ran on the thread. */
+export interface OutcomeMessage {
+  key: number;
+  outcome: AttemptOutcome;
+  runMs: number;
+}
 
 export interface ControlMessage {
   type: 'abort';

@@ -1,7 +1,13 @@
-import type { MessagePort, ResourceLimits } from 'node:worker_threads';
+import { type MessagePort, type ResourceLimits, receiveMessageOnPort } from 'node:worker_threads';
 import { type Endpoint, expose } from 'comlink';
 import { Piscina } from 'piscina';
-import type { AttemptOutcome, AttemptTask, ControlMessage, HostApi } from './protocol.js';
+import type {
+  AttemptOutcome,
+  AttemptTask,
+  ControlMessage,
+  HostApi,
+  OutcomeMessage,
+} from './protocol.js';
 import { isThreadHello } from './protocol.js';
 
 /** An attempt as a slot tracks it, from dispatch until its outcome arrives. */
@@ -23,12 +29,14 @@ export interface SlotListener<A extends SlotAttempt> {
   lost(attempt: A, error: unknown, started: boolean, slot: Slot<A>): void;
   /** Piscina reported an error that belongs to no attempt, e.g. a throw after one returned. */
   error(error: unknown, slot: Slot<A>): void;
+  /** A batch's Piscina task has ended, so the slot may take another batch. */
+  room(slot: Slot<A>): void;
 }
 
 export interface SlotOptions<A extends SlotAttempt> {
   id: number;
   filename: string;
-  /** How many attempts the thread may hold at once: one running, the rest waiting behind it. */
+  /** The fewest attempts the thread may hold at once: one running, the rest waiting behind it. */
   depth: number;
   host: HostApi;
   listener: SlotListener<A>;
@@ -36,18 +44,35 @@ export interface SlotOptions<A extends SlotAttempt> {
   execArgv?: string[];
 }
 
+/** Attempts a thread may hold at most, however short they are. */
+const MAX_DEPTH = 64;
+/** How much work, in ms of run time, a thread holds beyond its minimum depth. */
+const LOOKAHEAD_MS = 1;
+/** Batches handed to Piscina and not yet finished, at most: it never needs to queue one. */
+const MAX_BATCHES = 2;
+
 /**
  * One thread of the pool: a Piscina pool of exactly one thread, and the line of attempts
  * handed to it. The thread runs them one at a time in the order they were handed over, so
  * the head of the line is the running attempt, and the slot knows at every moment which
  * attempt its thread is running. Resizing the pool adds and retires whole slots.
  *
+ * Attempts go to the thread in batches, one Piscina task each, and come back one by one on
+ * the control channel. How many a thread holds adapts to how long they run: at least the
+ * minimum depth, and for short attempts as many as take about LOOKAHEAD_MS, so that an
+ * urgent instance never waits more than about that long behind work already handed over,
+ * while trivial attempts share Piscina's cost per task.
+ *
  * States: open (takes attempts) → retiring (takes none, finishes its line) → closed.
  */
 export class Slot<A extends SlotAttempt> {
   readonly id: number;
   readonly #piscina: Piscina;
-  readonly #depth: number;
+  readonly #minDepth: number;
+  #depth: number;
+  /** Smoothed run time of this thread's attempts, in ms. */
+  #runMs = LOOKAHEAD_MS;
+  #batches = 0;
   readonly #listener: SlotListener<A>;
   readonly #host: HostApi;
   #line: A[] = [];
@@ -64,6 +89,7 @@ export class Slot<A extends SlotAttempt> {
 
   constructor(options: SlotOptions<A>) {
     this.id = options.id;
+    this.#minDepth = options.depth;
     this.#depth = options.depth;
     this.#listener = options.listener;
     this.#host = options.host;
@@ -71,7 +97,7 @@ export class Slot<A extends SlotAttempt> {
       filename: options.filename,
       minThreads: 1,
       maxThreads: 1,
-      concurrentTasksPerWorker: options.depth,
+      concurrentTasksPerWorker: MAX_BATCHES,
       idleTimeout: Number.POSITIVE_INFINITY,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
@@ -80,9 +106,20 @@ export class Slot<A extends SlotAttempt> {
     this.#piscina.on('error', (error: unknown) => this.#listener.error(error, this));
   }
 
-  /** How many more attempts this slot takes now. */
+  /**
+   * How many more attempts this slot takes now: none while retiring or holding as many
+   * batches as Piscina runs at once, and none until half its depth is free, so that short
+   * attempts travel in batches; an idle thread takes work at once.
+   */
   get free(): number {
-    return this.#retiring ? 0 : this.#depth - this.#line.length;
+    if (this.#retiring || this.#batches >= MAX_BATCHES) return 0;
+    const free = this.#depth - this.#line.length;
+    return this.#line.length === 0 || free * 2 >= this.#depth ? free : 0;
+  }
+
+  /** Tasks waiting inside Piscina itself: jobloom keeps this at zero. */
+  get piscinaQueued(): number {
+    return this.#piscina.queueSize;
   }
 
   get load(): number {
@@ -103,12 +140,21 @@ export class Slot<A extends SlotAttempt> {
     return this.#line[0];
   }
 
-  dispatch(attempt: A): void {
-    this.#line.push(attempt);
-    if (this.#line.length === 1) this.#start(attempt);
-    this.#piscina.run(attempt.task).then(
-      (outcome: AttemptOutcome) => this.#ended(attempt, outcome),
-      (error: unknown) => this.#lost(attempt, error),
+  /** Hands the thread a batch of attempts, to run one at a time in this order. */
+  dispatch(attempts: readonly A[]): void {
+    const wasIdle = this.#line.length === 0;
+    for (const attempt of attempts) this.#line.push(attempt);
+    if (wasIdle) this.#start(this.#line[0] as A);
+    this.#batches += 1;
+    this.#piscina.run(attempts.map((attempt) => attempt.task)).then(
+      () => {
+        this.#batches -= 1;
+        this.#listener.room(this);
+      },
+      (error: unknown) => {
+        this.#batches -= 1;
+        this.#lost(error);
+      },
     );
   }
 
@@ -139,19 +185,41 @@ export class Slot<A extends SlotAttempt> {
     this.#listener.started(attempt, this);
   }
 
-  #ended(attempt: A, outcome: AttemptOutcome): void {
-    if (this.#line[0] !== attempt) return;
+  #onOutcome(message: OutcomeMessage): void {
+    const attempt = this.#line[0];
+    if (attempt === undefined || attempt.task.key !== message.key) return;
     this.#line.shift();
-    this.#listener.ended(attempt, outcome, this);
+    this.#learn(message.runMs);
+    this.#listener.ended(attempt, message.outcome, this);
     this.#advance();
   }
 
   /**
-   * Piscina rejects every attempt of a dead thread, one after another. The first to arrive
-   * takes the whole line with it: its head was running and the rest never started.
+   * Reads the outcomes the thread sent before it died that have not been handled yet: they
+   * travel on another channel than Piscina's news of the death and may still be waiting.
    */
-  #lost(attempt: A, error: unknown): void {
-    if (!this.#line.includes(attempt)) return;
+  #takeQueuedOutcomes(): void {
+    const port = this.#controlPort;
+    if (port === undefined) return;
+    for (let entry = receiveMessageOnPort(port); entry; entry = receiveMessageOnPort(port)) {
+      this.#onOutcome(entry.message as OutcomeMessage);
+    }
+  }
+
+  /** Keeps about LOOKAHEAD_MS of work on the thread, judged by recent run times. */
+  #learn(runMs: number): void {
+    this.#runMs += (runMs - this.#runMs) * 0.1;
+    const depth = Math.ceil(LOOKAHEAD_MS / Math.max(this.#runMs, 0.001));
+    this.#depth = Math.min(MAX_DEPTH, Math.max(this.#minDepth, depth));
+  }
+
+  /**
+   * The thread died: Piscina rejects each of its batches. The first rejection takes the whole
+   * line with it: its head was running and the rest never started.
+   */
+  #lost(error: unknown): void {
+    this.#takeQueuedOutcomes();
+    if (this.#line.length === 0) return;
     const line = this.#line;
     this.#line = [];
     this.#controlPort = undefined;
@@ -172,6 +240,8 @@ export class Slot<A extends SlotAttempt> {
     this.#markReady();
     expose(this.#host, message.hostPort as unknown as Endpoint);
     this.#controlPort = message.controlPort;
+    message.controlPort.on('message', (outcome: OutcomeMessage) => this.#onOutcome(outcome));
+    message.controlPort.unref();
     for (const pending of this.#pendingControl.splice(0)) message.controlPort.postMessage(pending);
     const head = this.#line[0];
     if (head && !head.started) this.#start(head);

@@ -1,11 +1,13 @@
 /**
  * The code that runs inside each thread of the pool. Piscina loads this module once per
- * thread and calls its default export for every attempt handed to the thread.
+ * thread and calls its default export with a batch of attempts handed to the thread.
  *
- * A thread may be handed its next attempt before the current one ends (so it never idles
- * between attempts), but it runs them one at a time, in the order they arrived: at most one
- * attempt runs on a thread, which is what lets the main thread count running attempts and
- * know which one a terminated thread was running.
+ * A thread may be handed more attempts before the current one ends (so it never idles
+ * between attempts, and short attempts share one Piscina task), but it runs them one at a
+ * time, in the order they arrived: at most one attempt runs on a thread, which is what lets
+ * the main thread count running attempts and know which one a terminated thread was running.
+ * Each attempt's outcome goes back on its own as soon as the attempt ends, on the control
+ * channel; the Piscina task of a batch ends when its last attempt has.
  */
 import { MessageChannel, parentPort, threadId } from 'node:worker_threads';
 import { type Endpoint, wrap } from 'comlink';
@@ -18,6 +20,7 @@ import type {
   AttemptTask,
   ControlMessage,
   HostApi,
+  OutcomeMessage,
   ThreadHello,
 } from './protocol.js';
 
@@ -45,42 +48,58 @@ const hello: ThreadHello = {
 };
 parentPort?.postMessage(hello, [hostChannel.port2, controlChannel.port2]);
 
-/** Attempts handed over while another runs wait here, in arrival order. */
-const waiting: {
-  task: AttemptTask;
-  resolve: (outcome: Promise<AttemptOutcome> | AttemptOutcome) => void;
-}[] = [];
+/** Attempts handed over and not started yet, in arrival order, each with its batch. */
+const waiting: { task: AttemptTask; batch: Batch }[] = [];
 let busy = false;
 
-/**
- * Piscina's handler. A plain function rather than an async one: the V8 optimiser otherwise
- * inlines small hot executors into the async dispatcher and runs them several times slower.
- */
-export default function runAttempt(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
-  if (busy || waiting.length > 0) return new Promise((resolve) => waiting.push({ task, resolve }));
-  return run(task);
-}
-
-function run(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
-  busy = true;
-  const outcome = runNow(task);
-  if (!isThenable(outcome)) return ended(outcome);
-  return outcome.then(ended);
+interface Batch {
+  left: number;
+  done: () => void;
 }
 
 /**
- * The next waiting attempt starts on the next turn of the event loop, after Piscina has
- * sent this outcome back: a long synchronous executor must not hold up its predecessor's result.
+ * Piscina's handler. Plain functions all the way to the executor rather than async ones: the
+ * V8 optimiser otherwise inlines small hot executors into an async dispatcher and runs them
+ * several times slower.
  */
-function ended(outcome: AttemptOutcome): AttemptOutcome {
-  busy = false;
-  if (waiting.length > 0) setImmediate(startNext);
-  return outcome;
+export default function runBatch(tasks: readonly AttemptTask[]): Promise<number> {
+  return new Promise((resolve) => {
+    const batch: Batch = { left: tasks.length, done: () => resolve(tasks.length) };
+    for (const task of tasks) waiting.push({ task, batch });
+    if (!busy) startNext();
+  });
 }
 
 function startNext(): void {
+  if (busy) return;
   const next = waiting.shift();
-  if (next) next.resolve(run(next.task));
+  if (next === undefined) return;
+  busy = true;
+  const started = performance.now();
+  const outcome = runNow(next.task);
+  if (!isThenable(outcome)) ended(next, outcome, started);
+  else outcome.then((settled) => ended(next, settled, started));
+}
+
+/**
+ * Sends the outcome, then starts the next attempt on the next turn of the event loop, so that
+ * an abort sent meanwhile for a waiting attempt is seen before it starts.
+ */
+function ended(
+  entry: { task: AttemptTask; batch: Batch },
+  outcome: AttemptOutcome,
+  started: number,
+): void {
+  const message: OutcomeMessage = {
+    key: entry.task.key,
+    outcome,
+    runMs: performance.now() - started,
+  };
+  controlChannel.port1.postMessage(message);
+  busy = false;
+  entry.batch.left -= 1;
+  if (entry.batch.left === 0) entry.batch.done();
+  if (waiting.length > 0) setImmediate(startNext);
 }
 
 function runNow(task: AttemptTask): AttemptOutcome | Promise<AttemptOutcome> {
