@@ -125,3 +125,16 @@ describe('lifecycle', () => {
     expect(manager.stats()).toMatchObject({ queued: 0, inFlight: 0, scheduled: 0 });
   });
 });
+
+describe('a manager never started', () => {
+  it('starts no thread, and stops at once', async () => {
+    const { JobManager: Manager } = await import('../src/index.js');
+    const idle = new Manager({ concurrency: 2 });
+    expect(idle.stats().threads).toBe(0);
+    expect(idle.concurrency).toBe(2);
+    await idle.resize(3);
+    expect(idle.concurrency).toBe(3);
+    await idle.stop();
+    expect(() => idle.schedule('echo', 1)).toThrow(ManagerStateError);
+  });
+});

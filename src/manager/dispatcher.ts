@@ -122,6 +122,7 @@ export class Dispatcher {
 
   /** Starts handing out attempts (after `pause`, or at start). */
   resume(): void {
+    this.#pool.start();
     this.#paused = false;
     this.pump();
   }

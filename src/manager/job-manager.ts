@@ -361,6 +361,10 @@ export class JobManager {
    */
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.#state === 'stopped' || this.#state === 'stopping') return;
+    if (this.#state === 'new') {
+      this.#state = 'stopped';
+      return;
+    }
     const mode = options.mode ?? 'drain';
     this.#state = 'stopping';
     await this.#schedules.stop();

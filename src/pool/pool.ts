@@ -26,15 +26,24 @@ export class ThreadPool<A extends SlotAttempt> {
   #slots: Slot<A>[] = [];
   #retiring = new Set<Promise<void>>();
   #nextId = 1;
+  /** The size asked for before `start()`; no thread exists until then. */
+  #pendingSize: number | undefined;
 
   constructor(options: ThreadPoolOptions<A>) {
     this.#options = options;
-    this.#grow(options.size);
+    this.#pendingSize = options.size;
+  }
+
+  /** Starts the threads. Until then the pool holds none, so a manager never started costs none. */
+  start(): void {
+    if (this.#pendingSize === undefined) return;
+    this.#grow(this.#pendingSize);
+    this.#pendingSize = undefined;
   }
 
   /** The size asked for: threads that take new attempts. */
   get size(): number {
-    return this.#slots.length;
+    return this.#pendingSize ?? this.#slots.length;
   }
 
   /** Threads alive, including retiring ones that still finish their attempts. */
@@ -70,12 +79,17 @@ export class ThreadPool<A extends SlotAttempt> {
    * retired ones finished with what they held and closed.
    */
   async resize(size: number): Promise<void> {
+    if (this.#pendingSize !== undefined) {
+      this.#pendingSize = size;
+      return;
+    }
     if (size > this.#slots.length) this.#grow(size - this.#slots.length);
     else if (size < this.#slots.length) this.#shrink(this.#slots.length - size);
     await Promise.all([...this.#retiring, ...this.#slots.map((slot) => slot.ready)]);
   }
 
   async close(): Promise<void> {
+    this.#pendingSize = undefined;
     this.#shrink(this.#slots.length);
     await Promise.all(this.#retiring);
   }
