@@ -2,6 +2,11 @@
  * jobloom: run jobs on worker threads. The only public entry of the package.
  */
 
+export type { BenchOptions } from './bench/bench-options.js';
+export type { BenchReport } from './bench/bench-report.js';
+export type { Recommendation, ThroughputPoint } from './bench/recommend.js';
+export { recommendPoolSize } from './bench/recommend.js';
+export { runBench } from './bench/run-bench.js';
 export { type Clock, systemClock, type TimerHandle } from './clock.js';
 export * from './errors.js';
 export type { BackoffOptions } from './manager/backoff.js';
