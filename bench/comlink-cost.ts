@@ -73,7 +73,7 @@ function report(
     rows: [
       row(
         s,
-        `jobloom, no log lines, ${options.instances} instances`,
+        `jobloom, no log lines, ${options.instances.toLocaleString('en-US')} instances`,
         summarize(silent),
         formats.rate,
       ),

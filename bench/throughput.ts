@@ -63,10 +63,11 @@ function report(wallMs: Map<string, number[]>, tasks: number): SectionResult {
   const vsPiscina = summarize(pairwise(jobloom, piscina));
   const met = vsPiscina.median >= TARGET;
   const s = SECTION;
+  const batch = `${tasks.toLocaleString('en-US')} at once`;
 
   return {
     rows: [
-      row(s, `jobloom, prefetch 2 (default), ${tasks} at once`, summarize(jobloom), formats.rate),
+      row(s, `jobloom, prefetch 2 (default), ${batch}`, summarize(jobloom), formats.rate),
       row(s, 'jobloom, prefetch 1', summarize(prefetch1), formats.rate),
       row(s, 'raw Piscina, same threads, run() x N', summarize(piscina), formats.rate),
       row(s, 'plain worker_threads, 1 message/task', summarize(plain), formats.rate),
