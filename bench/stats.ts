@@ -1,4 +1,7 @@
 /** Small statistics over the figures of repeated runs. */
+import { quantile } from '../src/bench/figures.js';
+
+export { quantile };
 
 export interface Summary {
   median: number;
@@ -6,17 +9,6 @@ export interface Summary {
   max: number;
   /** Every figure, in the order measured. */
   runs: number[];
-}
-
-/** The q-quantile (0..1) of `values`, interpolating linearly between order statistics. */
-export function quantile(values: readonly number[], q: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const position = (sorted.length - 1) * q;
-  const below = Math.floor(position);
-  const low = sorted[below] as number;
-  const high = sorted[Math.min(below + 1, sorted.length - 1)] as number;
-  return low + (high - low) * (position - below);
 }
 
 export function median(values: readonly number[]): number {
