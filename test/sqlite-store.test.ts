@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, StoreError } from '../src/errors.js';
+import { SQLITE_STORE_RETENTION } from '../src/store/sqlite-options.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite-store.js';
 import type { StoreWrite } from '../src/store/store.js';
@@ -32,8 +33,13 @@ let file: string;
 let make: RecordFactory;
 const opened: SqliteStore[] = [];
 
+/**
+ * Records are written at T0; the clock stands there too, so the default retention (by age)
+ * leaves them alone, as the memory store's tests do.
+ */
 async function openStore(options: Partial<ConstructorParameters<typeof SqliteStore>[0]> = {}) {
-  const store = await openSqliteStore(file, { busyTimeoutMs: 50, ...options });
+  const clock = new FakeClock(T0);
+  const store = await openSqliteStore(file, { busyTimeoutMs: 50, clock, ...options });
   opened.push(store);
   return store;
 }
@@ -312,6 +318,23 @@ describe('SqliteStore: bad input and faults', () => {
     );
     expect(() => new SqliteStore({ path: file, maxFinished: 1.5 })).toThrow(/options\.maxFinished/);
   });
+
+  it('keeps 100,000 finished instances for 7 days by default', () => {
+    expect(SQLITE_STORE_RETENTION).toEqual({ maxFinished: 100_000, maxFinishedAgeMs: 604_800_000 });
+  });
+});
+
+describe('SqliteStore: recovery', () => {
+  it('loads unfinished instances in the order they were written, also within one ms', async () => {
+    const store = await openStore();
+    const ids = ['m', 'c', 'x', 'a', 'q'];
+    await store.write(ids.map((id) => make.create(make.instance(id, { createdAt: T0 }))));
+    await store.write([make.create(make.instance('b', { createdAt: T0 + 1 }))]);
+    await store.write([make.create(make.instance('early', { createdAt: T0 - 1 }))]);
+
+    const loaded = await store.loadUnfinished();
+    expect(loaded.map((record) => record.id)).toEqual(['early', ...ids, 'b']);
+  });
 });
 
 describe('SqliteStore: retention', () => {
@@ -340,6 +363,22 @@ describe('SqliteStore: retention', () => {
     clock.advance(1_000);
     expect(await store.prune()).toBe(2);
     expect(await ids()).toEqual(['waiting', 'later', 'later-2']);
+  });
+
+  it('by default prunes what finished more than a week ago, and with Infinity nothing', async () => {
+    const clock = new FakeClock(T0);
+    const record = make.instance('old');
+    const writes = [make.create(record), make.finish(record, T0)];
+    const pruning = await openStore({ clock });
+    await pruning.write(writes);
+    await pruning.close();
+    const keeping = await openStore({ clock, maxFinishedAgeMs: Infinity, maxFinished: Infinity });
+    clock.advance(7 * 24 * 3_600_000 + 1);
+    expect(await keeping.prune()).toBe(0);
+    await keeping.close();
+
+    const defaults = await openStore({ clock });
+    expect(await defaults.getInstance('old')).toBeUndefined();
   });
 });
 
@@ -382,7 +421,8 @@ describeStoreContract(
   'sqlite',
   async () => {
     const contractDir = mkdtempSync(join(tmpdir(), 'jobloom-sqlite-contract-'));
-    return new SqliteStore({ path: join(contractDir, 'jobs.db'), busyTimeoutMs: 50 });
+    const path = join(contractDir, 'jobs.db');
+    return new SqliteStore({ path, busyTimeoutMs: 50, clock: new FakeClock(T0) });
   },
   (store) => rmSync(dirname((store as SqliteStore).path), { recursive: true, force: true }),
 );

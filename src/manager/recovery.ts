@@ -16,8 +16,11 @@ export interface RecoveryOptions {
 
 /**
  * Takes back what a previous process left unfinished in a durable store. Queued and delayed
- * instances resume where they were. An instance that was running when its process died ran
- * an attempt whose outcome is unknown: it is counted as a failed attempt and retried if it
+ * instances resume where they were: those due by now go to the ready queue (which dispatches
+ * by priority, first-in first-out among equals: the store returns them in creation order,
+ * and the dispatcher starts only after all are queued), the others wait for their time. An
+ * instance that was running when its process died ran an attempt whose outcome is unknown:
+ * it is counted as a failed attempt (ProcessDiedError) and retried as the next attempt if it
  * has retries left, otherwise it fails saying the process died. Delivery is at least once.
  * Instances of kinds this process has not registered are left in the store untouched.
  */

@@ -31,12 +31,13 @@ export interface SqliteStoreOptions {
   synchronous?: 'normal' | 'full';
   /**
    * Retention by count: keep at most this many instances in a final state; those that
-   * finished first are removed first, with their history and logs. Default: no limit.
+   * finished first are removed first, with their history and logs. `Infinity` keeps all.
+   * Default 100,000 (about 125 MB of file for short jobs without log lines; see below).
    */
   maxFinished?: number;
   /**
    * Retention by age: remove instances that reached a final state more than this long ago,
-   * with their history and logs, in ms. Default: no limit.
+   * with their history and logs, in ms. `Infinity` keeps them. Default 604,800,000 (7 days).
    */
   maxFinishedAgeMs?: number;
   /**
@@ -53,6 +54,19 @@ export interface SqliteStoreOptions {
   /** Reads the time for retention. Default: the system clock. */
   clock?: Clock;
 }
+
+/**
+ * Retention is on by default, as in the memory store, so that a service running for months
+ * does not fill its disk with history nobody asked to keep (a finished instance takes about
+ * 1.2 KB of file, more with log lines: a job a second is 100 MB a day). The limits are a disk's,
+ * not memory's: a week, so a batch that ran over a weekend can still be looked at, and
+ * 100,000 instances, so the file stays near 125 MB and a retention pass stays cheap.
+ * Unfinished instances are never removed.
+ */
+export const SQLITE_STORE_RETENTION = {
+  maxFinished: 100_000,
+  maxFinishedAgeMs: 7 * 24 * 60 * 60 * 1000,
+} as const;
 
 export interface ResolvedSqliteStoreOptions {
   path: string;
@@ -92,10 +106,14 @@ export function resolveSqliteStoreOptions(value: unknown): ResolvedSqliteStoreOp
     synchronous: optional(options.synchronous, 'normal' as const, (v) =>
       checkOneOf(v, 'options.synchronous', ['normal', 'full'] as const),
     ),
-    maxFinished: optional(options.maxFinished, Infinity, count('options.maxFinished')),
+    maxFinished: optional(
+      options.maxFinished,
+      SQLITE_STORE_RETENTION.maxFinished,
+      count('options.maxFinished'),
+    ),
     maxFinishedAgeMs: optional(
       options.maxFinishedAgeMs,
-      Infinity,
+      SQLITE_STORE_RETENTION.maxFinishedAgeMs,
       orNone((v) => checkDurationMs(v, 'options.maxFinishedAgeMs')),
     ),
     pruneIntervalMs: optional(options.pruneIntervalMs, 1_000, (v) =>

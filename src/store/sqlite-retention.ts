@@ -10,6 +10,11 @@ import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
  * It is amortised: `pruneIfDue` prunes at most once per `pruneIntervalMs`. One pass removes at
  * most PASS_LIMIT instances, so a large backlog (a limit lowered on a big file) never stalls the
  * main thread for long; a pass that hits the limit leaves the next write to carry on at once.
+ *
+ * Every query walks the partial index of finished instances (`instances_by_finished`, named
+ * with INDEXED BY: left to itself the planner picks the state index and sorts every finished
+ * row, 15 ms for 20,000 of them, growing with the file). So a pass costs the rows it removes,
+ * plus, with `maxFinished`, one count of that index: about 1 ms per 100,000 finished instances.
  */
 
 /**
@@ -18,16 +23,19 @@ import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
  */
 const PASS_LIMIT = 1_000;
 
-const FINISHED = `finished_at IS NOT NULL AND state IN (${[...FINAL_STATES]
-  .map((state) => `'${state}'`)
-  .join(', ')})`;
+const FINAL = `state IN (${[...FINAL_STATES].map((state) => `'${state}'`).join(', ')})`;
 
-const BY_AGE = `DELETE FROM instances WHERE id IN (
-  SELECT id FROM instances WHERE ${FINISHED} AND finished_at < ? LIMIT ?)`;
+const OLDEST_FINISHED = `SELECT seq FROM instances INDEXED BY instances_by_finished
+  WHERE finished_at IS NOT NULL AND ${FINAL}`;
 
-const BY_COUNT = `DELETE FROM instances WHERE id IN (
-  SELECT id FROM instances WHERE ${FINISHED}
-  ORDER BY finished_at DESC, id DESC LIMIT ? OFFSET ?)`;
+const BY_AGE = `DELETE FROM instances WHERE seq IN (
+  ${OLDEST_FINISHED} AND finished_at < ? ORDER BY finished_at, seq LIMIT ?)`;
+
+const BY_COUNT = `DELETE FROM instances WHERE seq IN (
+  ${OLDEST_FINISHED} ORDER BY finished_at, seq LIMIT ?)`;
+
+const COUNT_FINISHED = `SELECT count(*) FROM instances INDEXED BY instances_by_finished
+  WHERE finished_at IS NOT NULL`;
 
 type Options = Pick<
   ResolvedSqliteStoreOptions,
@@ -37,14 +45,18 @@ type Options = Pick<
 export class SqliteRetention {
   readonly #options: Options;
   readonly #byAge: BetterSqlite3.Statement<[number, number]> | undefined;
-  readonly #byCount: BetterSqlite3.Statement<[number, number]> | undefined;
+  readonly #byCount: BetterSqlite3.Statement<[number]> | undefined;
+  readonly #countFinished: BetterSqlite3.Statement<[], number> | undefined;
   readonly #pass: () => number;
   #lastPassAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: BetterSqlite3.Database, options: Options) {
     this.#options = options;
     if (Number.isFinite(options.maxFinishedAgeMs)) this.#byAge = db.prepare(BY_AGE);
-    if (Number.isFinite(options.maxFinished)) this.#byCount = db.prepare(BY_COUNT);
+    if (Number.isFinite(options.maxFinished)) {
+      this.#byCount = db.prepare(BY_COUNT);
+      this.#countFinished = db.prepare<[], number>(COUNT_FINISHED).pluck();
+    }
     this.#pass = db.transaction(() => this.#removeOnce());
   }
 
@@ -74,8 +86,9 @@ export class SqliteRetention {
       const before = this.#options.clock.now() - this.#options.maxFinishedAgeMs;
       removed += this.#byAge.run(before, PASS_LIMIT).changes;
     }
-    if (this.#byCount && removed < PASS_LIMIT) {
-      removed += this.#byCount.run(PASS_LIMIT - removed, this.#options.maxFinished).changes;
+    if (this.#byCount && this.#countFinished && removed < PASS_LIMIT) {
+      const excess = (this.#countFinished.get() ?? 0) - this.#options.maxFinished;
+      if (excess > 0) removed += this.#byCount.run(Math.min(excess, PASS_LIMIT - removed)).changes;
     }
     return removed;
   }

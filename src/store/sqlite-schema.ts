@@ -14,11 +14,12 @@ import { sqliteStoreRefusal } from './sqlite-errors.js';
  * Time columns hold ms since the epoch. Values are JSON text (see sqlite-json.ts).
  *
  * History and logs refer to their instance by its `seq`, an integer given in creation order,
- * besides its id. Instance ids are random (UUIDs), so an index keyed by id takes each new entry
- * on a random page, and every commit rewrites all those pages into the WAL; keyed by `seq`,
- * the entries of recent instances sit together at the end of the index, and a batch touches a
- * few pages. (Measured with the manager's write pattern: a fifth less CPU time per job and
- * half the system time.)
+ * besides its id. Ids may be random (the manager makes time-ordered UUIDs, but a caller may
+ * write any id), and an index keyed by random ids takes each new entry on a random page, which
+ * every commit rewrites into the WAL; keyed by `seq`, the entries of recent instances sit
+ * together at the end of the index, and a batch touches a few pages. (Measured with the
+ * manager's write pattern and random ids: a fifth less CPU time per job and half the system
+ * time.)
  * They carry no foreign key: the writer skips lines for instances it does not hold, and a
  * constraint failing would fail the whole batch. Deleting an instance deletes its history and
  * logs by trigger.

@@ -64,10 +64,17 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * after a crash opens the file at once. Processes that must share one store use PostgreSQL.
  *
  * Recovery: `loadUnfinished()` returns whole records (state, attempt count, retries, backoff,
- * timeout, arguments, progress, owner), which is all a manager needs to resume them.
+ * timeout, arguments, progress, owner) in creation order, which is all a manager needs to
+ * resume them.
+ *
+ * Retention: finished instances are kept for 7 days and at most 100,000 of them by default
+ * (see SQLITE_STORE_RETENTION); unfinished ones are never removed.
  *
  * All work is synchronous on the calling thread: the promises are for the Store interface.
- * A write batch of a few hundred changes takes a millisecond or two.
+ * A write batch of a few hundred changes takes a millisecond or two; about every 4 MB of WAL,
+ * the batch that fills it also checkpoints the WAL into the file, which takes 10–50 ms on a
+ * two-core VM (bench/results/sqlite.md). Costs per instance: ~1.2 KB of file, and 30–40 µs
+ * of the calling thread for a short job (five state transitions, no log lines).
  */
 export class SqliteStore implements Store {
   readonly name: string;
@@ -156,8 +163,13 @@ export class SqliteStore implements Store {
     return this.#change('cannot clear logs', clearLogsSql(filter));
   }
 
+  /**
+   * In creation order: by `createdAt`, and instances created in the same ms in the order they
+   * were written (their `seq`), not by id as queries do, so that recovery resumes instances of
+   * equal priority first-in, first-out.
+   */
   async loadUnfinished(): Promise<InstanceRecord[]> {
-    const sql = instancesSql({ state: [...ACTIVE_STATES] }, false);
+    const sql = { text: UNFINISHED_SQL, params: [] };
     return this.#all<InstanceRow>('cannot load unfinished instances', sql).map(instanceFromRow);
   }
 
@@ -207,7 +219,7 @@ export class SqliteStore implements Store {
   }
 
   #all<Row>(doing: string, sql: Sql): Row[] {
-    return this.#read(doing, (open) => open.statement(sql.text).all(...sql.params) as Row[]);
+    return this.#read(doing, (open) => rowsOf<Row>(open.statement(sql.text), sql.params));
   }
 
   #change(doing: string, sql: Sql): number {
@@ -245,6 +257,22 @@ function pruneQuietly(open: OpenStore): void {
   }
 }
 
+/**
+ * The rows a query returns, as objects keyed by column name. better-sqlite3 builds each row
+ * object key by key through V8's API; for the 23 columns of an instance that is three times
+ * slower than taking the rows as arrays and naming them here (100,000 unfinished instances
+ * at recovery: 1.5 s against 0.45 s).
+ */
+function rowsOf<Row>(statement: BetterSqlite3.Statement<unknown[]>, params: unknown[]): Row[] {
+  const names = statement.columns().map((column) => column.name);
+  const rows = statement.raw(true).all(...params) as unknown[][];
+  return rows.map((values) => {
+    const row: Record<string, unknown> = {};
+    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+    return row as Row;
+  });
+}
+
 /** Opens a SqliteStore on a file and resolves once it is ready to use. */
 export async function openSqliteStore(
   path: string,
@@ -254,6 +282,10 @@ export async function openSqliteStore(
   await store.open();
   return store;
 }
+
+const UNFINISHED_SQL = `SELECT * FROM instances WHERE state IN (${[...ACTIVE_STATES]
+  .map((state) => `'${state}'`)
+  .join(', ')}) ORDER BY created_at, seq`;
 
 /** Most SQL the store runs varies with a query's filters; past this many shapes, start over. */
 const MAX_CACHED_STATEMENTS = 256;

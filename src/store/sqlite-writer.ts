@@ -17,6 +17,11 @@ type Statement = BetterSqlite3.Statement<unknown[]>;
 type Patch = Extract<StoreWrite, { op: 'update' }>['patch'];
 type PatchKey = keyof Patch;
 
+interface PendingUpdate {
+  patch: Patch;
+  transitions: StateTransition[];
+}
+
 /** Patch shapes are few; past this many cached statements something is wrong, so start over. */
 const MAX_CACHED_UPDATES = 128;
 
@@ -26,11 +31,14 @@ const MAX_CACHED_UPDATES = 128;
  * (the manager patches a handful of shapes) and cached. A batch that fails anywhere leaves
  * nothing of itself behind.
  *
- * An instance created in a batch is inserted when the batch ends, with the updates the batch
- * made to it merged in: a short job often goes from created to completed within one batch,
- * and one insert costs far less than an insert and three updates (each rewriting the row and
- * its state indexes). Nothing can see the difference: the batch commits as a whole, and
- * history and log rows are still inserted in the order they came.
+ * Changes to one instance within a batch are merged, because each statement on a row rewrites
+ * it and its state indexes, and a short job often goes from queued to completed within one
+ * batch. An instance created in the batch is inserted when the batch ends, with the updates
+ * the batch made to it merged in. Updates to a stored instance are merged into one patch and
+ * applied when the batch ends, before the inserts (so an update that came before its
+ * instance's create still finds nothing, as it would have), each followed by its
+ * transitions. Nothing can see the difference: the batch commits as a whole, and history and
+ * logs are read in the order of their `at` and `seq`, not of their rows.
  *
  * An update or a log line for an instance the store does not hold (cleared, or pruned by
  * retention) is skipped, with its transition: failing the batch would drop the other changes
@@ -48,6 +56,8 @@ export class SqliteWriter {
   #nextSeq: number;
   /** Instances created in the batch being applied, not inserted yet, with their seq. */
   readonly #created = new Map<string, { instance: InstanceRecord; seq: number }>();
+  /** Updates of stored instances in the batch being applied, merged per instance. */
+  readonly #patched = new Map<string, PendingUpdate>();
   /** The seq of each stored instance the batch being applied has touched. */
   readonly #seqs = new Map<string, number>();
 
@@ -69,12 +79,14 @@ export class SqliteWriter {
       this.#applyBatch(batch);
     } finally {
       this.#created.clear();
+      this.#patched.clear();
       this.#seqs.clear();
     }
   }
 
   #applyAll(batch: readonly StoreWrite[]): void {
     for (const write of batch) this.#apply(write);
+    for (const [id, pending] of this.#patched) this.#patchStored(id, pending);
     for (const { instance, seq } of this.#created.values()) {
       this.#insertInstance.run(instanceParams(instance, seq));
     }
@@ -111,24 +123,36 @@ export class SqliteWriter {
 
   #update(id: string, patch: Patch, transition: StateTransition | undefined): void {
     const created = this.#created.get(id);
-    if (created) Object.assign(created.instance, patch);
-    const seq = created ? created.seq : this.#patch(id, patch);
-    if (seq !== undefined && transition) {
-      this.#insertTransition.run(transitionParams(transition, seq));
+    if (created) {
+      Object.assign(created.instance, patch);
+      if (transition) this.#insertTransition.run(transitionParams(transition, created.seq));
+      return;
     }
+    let pending = this.#patched.get(id);
+    if (pending === undefined) {
+      pending = { patch: {}, transitions: [] };
+      this.#patched.set(id, pending);
+    }
+    Object.assign(pending.patch, patch);
+    if (transition) pending.transitions.push(transition);
   }
 
-  /** Applies a patch to a stored row; returns its seq, or undefined when it is not stored. */
-  #patch(id: string, patch: Patch): number | undefined {
+  /** Applies the merged patch to a stored row, then its transitions; skips an unknown id. */
+  #patchStored(id: string, { patch, transitions }: PendingUpdate): void {
     const keys = Object.keys(patch) as PatchKey[];
-    if (keys.length === 0) return this.#seqOf(id);
-
-    const statement = this.#updateStatement(keys);
-    const params = keys.map((key) => encodeField(key, patch[key]));
-    params.push(id);
-    const seq = statement.get(params);
-    if (seq !== undefined) this.#seqs.set(id, seq);
-    return seq;
+    let seq: number | undefined;
+    if (keys.length === 0) {
+      seq = this.#seqOf(id);
+    } else {
+      const statement = this.#updateStatement(keys);
+      const params = keys.map((key) => encodeField(key, patch[key]));
+      params.push(id);
+      seq = statement.get(params);
+    }
+    if (seq === undefined) return;
+    for (const transition of transitions) {
+      this.#insertTransition.run(transitionParams(transition, seq));
+    }
   }
 
   /** The seq of an instance the store holds or the batch creates; undefined for neither. */
