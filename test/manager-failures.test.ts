@@ -173,6 +173,7 @@ describe('cancel', () => {
     manager = await startManager({ concurrency: 1, prefetch: 2 });
     const first = manager.schedule('sleep', { ms: 200 });
     const behind = manager.schedule('echo', 'behind');
+    await Promise.resolve();
     expect(manager.stats().inFlight).toBe(2);
     await manager.cancel(behind.id);
     expect((await settle(behind.result)).error).toBeInstanceOf(CanceledError);

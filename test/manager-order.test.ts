@@ -16,6 +16,18 @@ async function startOrder(m: JobManager, ids: string[]): Promise<string[]> {
 }
 
 describe('dispatch order under a saturated pool', () => {
+  it('starts instances scheduled together in priority order, even on an idle pool', async () => {
+    manager = await startManager({ concurrency: 1, prefetch: 1 });
+    const m = manager;
+    const priorities = [8, 8, 8, 0, 0, 0, 5];
+    const ids = priorities.map(
+      (priority, i) => m.schedule('sleep', { ms: 5, tag: i }, { priority }).id,
+    );
+    await m.onIdle();
+    const started = await startOrder(m, ids);
+    expect(started.map((id) => priorities[ids.indexOf(id)])).toEqual([0, 0, 0, 5, 8, 8, 8]);
+  });
+
   // With prefetch, an attempt waits on its thread behind the one running there, so on several
   // threads start order can differ from dispatch order by one place; on one thread it cannot.
   for (const [concurrency, prefetch] of [

@@ -29,6 +29,7 @@ describe('resizing the pool at runtime', () => {
     manager = await startManager({ concurrency: 3, prefetch: 2 });
     const m = manager;
     const running = Array.from({ length: 3 }, () => m.schedule('sleep', { ms: 300 }));
+    await Promise.resolve();
     expect(m.stats().inFlight).toBe(3);
 
     await m.resize(1);

@@ -69,6 +69,7 @@ export class Dispatcher {
   readonly #options: DispatcherOptions;
   #nextKey = 1;
   #paused = true;
+  #pumpArmed = false;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
@@ -93,6 +94,13 @@ export class Dispatcher {
     return this.#ready.size;
   }
 
+  /** Attempts running on a thread now. */
+  get running(): number {
+    let running = 0;
+    for (const attempt of this.#attempts.values()) if (attempt.started && !attempt.done) running++;
+    return running;
+  }
+
   /** Attempts handed to threads and not yet ended (running or waiting on their thread). */
   get inFlight(): number {
     return this.#attempts.size;
@@ -115,9 +123,19 @@ export class Dispatcher {
     return this.#pool.threadIds();
   }
 
+  /**
+   * Queues a due instance. Handing out waits for the end of the current turn, so instances
+   * scheduled together (a loop of `schedule()` calls, delays due at the same moment) are all
+   * in the ready queue first and start in priority order, not in the order they came.
+   */
   enqueue(live: LiveInstance): void {
     this.#ready.push(live, live.priority);
-    this.pump();
+    if (this.#pumpArmed) return;
+    this.#pumpArmed = true;
+    queueMicrotask(() => {
+      this.#pumpArmed = false;
+      this.pump();
+    });
   }
 
   /** Starts handing out attempts (after `pause`, or at start). */

@@ -95,6 +95,8 @@ export interface StopOptions {
 export interface ManagerStats {
   scheduled: number;
   queued: number;
+  /** Attempts running on threads now. */
+  running: number;
   /** Handed to threads: running, or waiting on a thread behind the running one. */
   inFlight: number;
   /** Tasks waiting in Piscina's own queues; the dispatcher keeps this at zero. */
@@ -343,6 +345,7 @@ export class JobManager {
     return {
       scheduled: this.#delayed.size,
       queued: this.#dispatcher.queued,
+      running: this.#dispatcher.running,
       inFlight: this.#dispatcher.inFlight,
       piscinaQueued: this.#dispatcher.piscinaQueued,
       poolSize: this.#dispatcher.poolSize,
