@@ -57,6 +57,18 @@ describe('log history and progress', () => {
     }
   });
 
+  it('streams progress from an executor that never yields, while it still runs', async () => {
+    manager = await startManager();
+    await manager.schedule('stream', { ms: 1, everyMs: 1 }).result;
+    const received: number[] = [];
+    manager.on('instance:progress', () => received.push(Date.now()));
+    const { ended } = (await manager.schedule('stream', { ms: 600, everyMs: 20 }).result) as {
+      ended: number;
+    };
+    expect(received.length).toBeGreaterThan(2);
+    expect(received[0]!).toBeLessThan(ended - 200);
+  });
+
   it('emits log and progress events as lines arrive', async () => {
     manager = await startManager();
     const seen: string[] = [];

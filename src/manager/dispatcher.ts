@@ -345,15 +345,18 @@ export class Dispatcher {
   #hostApi(): HostApi {
     const { sink } = this.#options;
     return {
-      log: (key, level, message, data, at) => {
+      report: (key, entries) => {
         const attempt = this.#receive(key);
-        if (attempt) sink.log(attempt.live, attempt.task.attempt, level, message, data, at);
-        if (attempt) this.#releaseHeld(attempt);
-      },
-      progress: (key, value, at) => {
-        const attempt = this.#receive(key);
-        if (attempt) sink.progress(attempt.live, attempt.task.attempt, value, at);
-        if (attempt) this.#releaseHeld(attempt);
+        if (!attempt) return;
+        const { live, task } = attempt;
+        for (const entry of entries) {
+          if (entry.type === 'log') {
+            sink.log(live, task.attempt, entry.level, entry.message, entry.data, entry.at);
+          } else {
+            sink.progress(live, task.attempt, entry.value, entry.at);
+          }
+        }
+        this.#releaseHeld(attempt);
       },
     };
   }

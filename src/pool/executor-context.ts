@@ -1,5 +1,5 @@
 import type { LogLevel } from '../types.js';
-import type { AttemptTask, HostApi } from './protocol.js';
+import type { AttemptTask, HostApi, HostEntry } from './protocol.js';
 
 /** What an executor receives as its second argument. */
 export interface ExecutorContextApi {
@@ -26,13 +26,22 @@ export type Executor<Args = never, Result = unknown> = (
 
 export interface ExecutorContext {
   api: ExecutorContextApi;
+  /** Sends what is buffered now; called before the outcome leaves. */
+  flush(): void;
   /** How many calls this attempt made to the main thread so far. */
   hostCalls(): number;
 }
 
+/** Entries sent in one call at most. */
+const MAX_ENTRIES_PER_CALL = 64;
+/** A buffer older than this goes out with the next entry, so a long loop's lines stream. */
+const MAX_HOLD_MS = 5;
+
 /**
- * Builds an attempt's context. Its calls to the main thread are posted without waiting for
- * an answer; the outcome carries their count so the main thread can wait for all of them.
+ * Builds an attempt's context. Log lines and progress gather in a buffer that goes to the
+ * main thread as one call: at the end of the current turn, when it is full, when it has waited
+ * MAX_HOLD_MS, and before the outcome. Calls are posted without waiting for an answer; the
+ * outcome carries their count so the main thread can wait for all of them.
  */
 export function createContext(
   task: AttemptTask,
@@ -40,14 +49,30 @@ export function createContext(
   host: HostApi,
 ): ExecutorContext {
   let calls = 0;
-  const call = (send: () => unknown) => {
+  let buffer: HostEntry[] = [];
+  let heldSince = 0;
+
+  const flush = () => {
+    if (buffer.length === 0) return;
+    const entries = buffer;
+    buffer = [];
     calls++;
-    const sent = send() as Promise<unknown> | undefined;
+    const sent = host.report(task.key, entries) as Promise<unknown> | undefined;
     sent?.catch?.(() => {});
+  };
+  const add = (entry: HostEntry) => {
+    if (buffer.length === 0) {
+      heldSince = performance.now();
+      queueMicrotask(flush);
+    }
+    buffer.push(entry);
+    if (buffer.length >= MAX_ENTRIES_PER_CALL || performance.now() - heldSince >= MAX_HOLD_MS) {
+      flush();
+    }
   };
 
   const write = (level: LogLevel) => (message: string, data?: unknown) =>
-    call(() => host.log(task.key, level, String(message), cloneable(data), Date.now()));
+    add({ type: 'log', level, message: String(message), data: cloneable(data), at: Date.now() });
 
   const api: ExecutorContextApi = {
     instanceId: task.instanceId,
@@ -55,9 +80,9 @@ export function createContext(
     attempt: task.attempt,
     signal,
     log: { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') },
-    progress: (value) => call(() => host.progress(task.key, cloneable(value), Date.now())),
+    progress: (value) => add({ type: 'progress', value: cloneable(value), at: Date.now() }),
   };
-  return { api, hostCalls: () => calls };
+  return { api, flush, hostCalls: () => calls };
 }
 
 /** Log data that cannot be cloned is kept as text rather than failing the executor. */

@@ -62,9 +62,14 @@ export interface ThreadHello {
   controlPort: MessagePort;
 }
 
+/** A log line or a progress report, as an executor made it. */
+export type HostEntry =
+  | { type: 'log'; level: LogLevel; message: string; data: unknown; at: number }
+  | { type: 'progress'; value: unknown; at: number };
+
+/** The main thread's side of the executor's calls: entries of one attempt, in order. */
 export interface HostApi {
-  log(key: number, level: LogLevel, message: string, data: unknown, at: number): void;
-  progress(key: number, value: unknown, at: number): void;
+  report(key: number, entries: readonly HostEntry[]): void;
 }
 
 export function isThreadHello(message: unknown): message is ThreadHello {

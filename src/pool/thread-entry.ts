@@ -153,6 +153,7 @@ function finish(
 ): AttemptOutcome {
   const signal = controllers.get(task.key)?.signal;
   controllers.delete(task.key);
+  context.flush();
   const hostCalls = context.hostCalls();
 
   if (!('error' in ended)) {

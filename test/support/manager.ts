@@ -26,6 +26,7 @@ export async function startManager(options: JobManagerOptions = {}): Promise<Job
   manager.register({ kind: 'uncaught', module: fixture('crash.ts'), export: 'uncaught' });
   manager.register({ kind: 'hog', module: fixture('crash.ts'), export: 'hog' });
   manager.register({ kind: 'chatty', module: fixture('chatty.ts') });
+  manager.register({ kind: 'stream', module: fixture('chatty.ts'), export: 'stream' });
   await manager.start();
   return manager;
 }
