@@ -136,10 +136,12 @@ describe('runBench on executors with a known scaling curve', () => {
 
   it('recommends one thread for an executor that holds a lock shared by all threads', async () => {
     const lock = new Int32Array(new SharedArrayBuffer(4));
-    const report = await runBench({ ...common, kind: 'locked', samples: [{ lock, ms: 15 }] });
+    // Holds long enough that the time between one attempt and the next on a single thread is
+    // small beside it, also on a busy machine.
+    const report = await runBench({ ...common, kind: 'locked', samples: [{ lock, ms: 40 }] });
 
     const [one, , three] = report.sizes;
-    expect(three?.speedup).toBeLessThan(1.25);
+    expect(three?.speedup).toBeLessThan(1.3);
     expect(three?.efficiency).toBeLessThan(0.45);
     // Threads wait for the lock while running, so the wait shows as run time, not queue wait.
     expect(three?.runMsP50.median).toBeGreaterThan(
