@@ -40,6 +40,7 @@ export interface DispatcherOptions {
   terminateGraceMs: number;
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
+  niceIncrement: number;
 }
 
 interface Attempt extends SlotAttempt {
@@ -87,6 +88,7 @@ export class Dispatcher {
       },
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+      niceIncrement: options.niceIncrement,
     });
   }
 

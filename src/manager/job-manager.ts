@@ -71,6 +71,13 @@ export interface JobManagerOptions {
   historyBatchDelayMs?: number;
   /** IANA timezone of cron schedules that name none. Default `UTC`. */
   timezone?: string;
+  /**
+   * How much lower the threads' scheduling priority is than the main thread's, as a nice
+   * increment (0 to 19). With every core busy running executors, the main thread still gets a
+   * core the moment a timer is due, so delays and schedules fire on time. Default 10; 0 keeps
+   * the threads at the process's own priority.
+   */
+  threadNice?: number;
 }
 
 /** What `schedule()` returns. */
@@ -119,6 +126,7 @@ const OPTION_KEYS = [
   'execArgv',
   'historyBatchDelayMs',
   'timezone',
+  'threadNice',
 ];
 
 /** A class rather than an object literal: one shared getter, no closure per instance. */
@@ -211,6 +219,9 @@ export class JobManager {
       depth: prefetch,
       threadEntry: entry.filename,
       terminateGraceMs,
+      niceIncrement: optional(options.threadNice, 10, (v) =>
+        checkInteger(v, 'options.threadNice', { min: 0, max: 19 }),
+      ),
       sink: {
         started: (live, attempt, at) => this.#runner.started(live, attempt, at),
         ended: (live, verdict) => this.#runner.ended(live, verdict),

@@ -13,6 +13,7 @@ export interface ThreadPoolOptions<A extends SlotAttempt> {
   listener: SlotListener<A>;
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
+  niceIncrement?: number;
 }
 
 /**

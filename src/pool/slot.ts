@@ -42,6 +42,8 @@ export interface SlotOptions<A extends SlotAttempt> {
   listener: SlotListener<A>;
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
+  /** Added to each thread's nice value: a lower scheduling priority than the main thread's. */
+  niceIncrement?: number;
 }
 
 /** Attempts a thread may hold at most, however short they are. */
@@ -101,6 +103,7 @@ export class Slot<A extends SlotAttempt> {
       idleTimeout: Number.POSITIVE_INFINITY,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+      ...(options.niceIncrement ? { niceIncrement: options.niceIncrement } : {}),
     });
     this.#piscina.on('message', (message: unknown) => this.#onThreadMessage(message));
     this.#piscina.on('error', (error: unknown) => this.#listener.error(error, this));
