@@ -162,7 +162,7 @@ export interface StreamFigures {
   visibleP50Ms: number;
   visibleP99Ms: number;
   visibleMaxMs: number;
-  /** How long one write batch held the main thread, ms. */
+  /** A write batch's round trip to the store (its transaction runs on the store's thread), ms. */
   batchP99Ms: number;
   batchMaxMs: number;
   batches: number;

@@ -5,8 +5,8 @@
  * - trivial-job throughput with a SQLite file vs the memory store (target: ratio ≥ 0.5);
  * - write amplification: bytes of file per finished instance after the store closed (which
  *   checkpoints the WAL), and bytes handed to write(2) per instance while running;
- * - a steady stream of instances: event-loop delay, how long a write batch holds the main
- *   thread, and how long after an instance completed its final state is in the store;
+ * - a steady stream of instances: event-loop delay, how long a write batch takes at the
+ *   store's thread, and how long after an instance completed its final state is in the store;
  * - recovery: a manager starting on a file of 100,000 queued instances, until `start()`
  *   resolves and until the first attempt runs (each run in a new process).
  *
@@ -157,12 +157,12 @@ function tableRows({ rates, amplification, streams, recovery }: Figures): TableR
       sqlite((s) => s.visibleMaxMs),
     ),
     row(
-      'one write batch, p99',
+      'one write batch (round trip to the store thread), p99',
       'ms',
       sqlite((s) => s.batchP99Ms),
     ),
     row(
-      'one write batch, max',
+      'one write batch (round trip to the store thread), max',
       'ms',
       sqlite((s) => s.batchMaxMs),
     ),
@@ -232,10 +232,12 @@ ${markdownTable(rows)}
 - **Stream**: ${n(s.streamPerSecond)} instances a second for ${s.streamSeconds} s, scheduled every 10 ms, as a service sees
   them. "Final state in store" runs from the \`instance:completed\` event to the end of the
   store write holding the final transition: the delay before a query sees the instance
-  finished. Its bound is \`historyBatchDelayMs\` (5 ms) plus one write batch, plus however late
-  the event loop runs the batch timer. "One write batch" is how long a write held the main
-  thread; the longest are those that also checkpoint the WAL (every ~4 MB). "Event-loop
-  delay" is \`monitorEventLoopDelay\` over the stream.
+  finished. Its bound is \`historyBatchDelayMs\` (5 ms), or the write in flight when the
+  instance finished if that takes longer, plus its own batch's write, plus however late the
+  event loop runs the batch timer. "One write batch" is a write's round trip to the store's
+  thread, where the transaction runs (the main thread only copies the batch across); the
+  longest are those that also checkpoint the WAL (every ~4 MB). "Event-loop delay" is
+  \`monitorEventLoopDelay\` of the main thread over the stream.
 - **Recovery**: a file of ${n(s.recoveryInstances)} queued instances (written through the store); a new
   process creates a manager on it and starts it. The time includes opening the file, loading
   every unfinished instance, queuing them in priority order and starting the threads.

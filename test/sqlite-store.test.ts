@@ -324,6 +324,31 @@ describe('SqliteStore: bad input and faults', () => {
   });
 });
 
+describe('SqliteStore: its thread', () => {
+  it('keeps no process alive while open and idle, and what it wrote stays written', async () => {
+    const store = new URL('../src/store/sqlite-store.ts', import.meta.url).href;
+    const code = `const { openSqliteStore } = await import(${JSON.stringify(store)});
+      const s = await openSqliteStore(${JSON.stringify(file)});
+      await s.write([${JSON.stringify(make.create(make.instance('left-open')))}]);`;
+    // A child that stays alive is killed by the timeout, and execFileSync throws.
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      timeout: 20_000,
+    });
+
+    const reopened = await openStore();
+    expect(await reopened.getInstance('left-open')).toMatchObject({ id: 'left-open' });
+  });
+
+  it('rejects a batch it cannot copy to its thread, naming the file, and stores nothing', async () => {
+    const store = await openStore();
+    const record = make.instance('a', { args: { callback: () => 1 } });
+    const error = await storeErrorOf(store.write([make.create(record)]));
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/cannot write a batch of 1 changes/);
+    expect(await store.countInstances({})).toBe(0);
+  });
+});
+
 describe('SqliteStore: recovery', () => {
   it('loads unfinished instances in the order they were written, also within one ms', async () => {
     const store = await openStore();

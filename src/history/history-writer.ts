@@ -42,9 +42,10 @@ interface Waiter {
  * batch at once (after due timers) when a full batch is waiting; a failed batch goes back to the front
  * and is sent again after `retryDelayMs`. At most one batch is at the store at a time.
  *
- * Delay bound: a change reaches the store at most `batchDelayMs` plus one batch's write after
- * it was written, while the buffer holds no more than `maxBatchSize` changes (and the event
- * loop is not blocked by other work); a larger burst adds one batch's write per extra batch.
+ * Delay bound: a change reaches the store once it has waited `batchDelayMs`, or once the
+ * write at the store when it came has returned if that takes longer, plus its own batch's
+ * write; while the buffer holds no more than `maxBatchSize` changes and the event loop is
+ * not held up by other work. A larger burst adds one batch's write per extra batch.
  *
  * `afterFlush` runs a callback once everything written so far is in the store: the manager
  * settles result promises there, so a caller who awaited a result finds it in history.
@@ -59,6 +60,8 @@ export class HistoryWriter {
   #stored = 0;
   #armed = false;
   #sending = false;
+  /** When the oldest change or waiter not yet sent arrived (performance.now()), if any. */
+  #waitingSince: number | undefined;
   /**
    * Starts from the clock in microseconds, so numbers keep increasing across restarts on a
    * durable store (as long as fewer than a million are written per second).
@@ -82,12 +85,14 @@ export class HistoryWriter {
   write(change: StoreWrite): void {
     this.#buffer.push(change);
     this.#written++;
+    this.#waitingSince ??= performance.now();
     this.#arm();
   }
 
   /** Runs `callback` once every change written before this call is in the store. */
   afterFlush(callback: () => void): void {
     this.#waiters.push({ after: this.#written, callback });
+    this.#waitingSince ??= performance.now();
     this.#arm();
   }
 
@@ -96,17 +101,18 @@ export class HistoryWriter {
     return new Promise((resolve) => this.afterFlush(resolve));
   }
 
-  #arm(): void {
+  #arm(delayMs = this.#options.batchDelayMs): void {
     if (this.#armed || this.#sending) return;
     this.#armed = true;
     if (this.#options.batchDelayMs === 0) queueMicrotask(() => this.#send());
-    else setTimeout(() => this.#send(), this.#options.batchDelayMs);
+    else setTimeout(() => this.#send(), delayMs);
   }
 
   #send(): void {
     this.#armed = false;
     this.#sending = true;
     const batch = this.#buffer.splice(0, this.#maxBatchSize);
+    if (this.#buffer.length === 0) this.#waitingSince = undefined;
     this.#options.store.write(batch).then(
       () => this.#sent(batch.length),
       (error: unknown) => this.#failed(batch, error),
@@ -121,7 +127,16 @@ export class HistoryWriter {
     for (const waiter of settled) waiter.callback();
 
     if (this.#buffer.length >= this.#maxBatchSize) this.#sendNextTurn();
-    else if (this.#buffer.length > 0 || this.#waiters.length > 0) this.#arm();
+    else if (this.#buffer.length > 0 || this.#waiters.length > 0) this.#arm(this.#delayLeft());
+  }
+
+  /**
+   * What came while a batch was at the store has waited since it came: it goes once it has
+   * waited `batchDelayMs` in all, not that long after the batch before it returned.
+   */
+  #delayLeft(): number {
+    const waited = performance.now() - (this.#waitingSince ?? performance.now());
+    return Math.max(0, this.#options.batchDelayMs - waited);
   }
 
   /**

@@ -59,3 +59,31 @@ function codeOf(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
 }
+
+/** A StoreError as it crosses from the store's thread: plain data. */
+export interface StoreErrorData {
+  message: string;
+  code: string;
+  cause?: { name: string; message: string; code?: string };
+}
+
+export function storeErrorData(error: StoreError): StoreErrorData {
+  const data: StoreErrorData = { message: error.message, code: error.code };
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    data.cause = { name: cause.name, message: cause.message };
+    const code = codeOf(cause);
+    if (code !== undefined) data.cause.code = code;
+  }
+  return data;
+}
+
+/** The StoreError again, its cause an Error with the original's name, message and code. */
+export function storeErrorFrom(data: StoreErrorData): StoreError {
+  const cause =
+    data.cause && Object.assign(new Error(data.cause.message), data.cause, { stack: undefined });
+  return new StoreError(data.message, {
+    code: data.code as StoreError['code'],
+    ...(cause ? { cause } : {}),
+  });
+}

@@ -1,7 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { InstanceRecord } from '../types.js';
-import { validateClaimOptions, validateRenewal } from './query.js';
-import { type InstanceRow, instanceFromRow } from './sqlite-rows.js';
+import type { InstanceRow } from './sqlite-rows.js';
 import type { ClaimOptions } from './store.js';
 
 /**
@@ -25,7 +23,7 @@ export class SqliteLeases {
   readonly #someKinds: BetterSqlite3.Statement<unknown[], InstanceRow>;
   readonly #setLease: BetterSqlite3.Statement<[string, number, string]>;
   readonly #renew: BetterSqlite3.Statement<[number, string, string], string>;
-  readonly #claim: (options: ClaimOptions) => InstanceRecord[];
+  readonly #claim: (options: ClaimOptions) => InstanceRow[];
 
   constructor(db: BetterSqlite3.Database) {
     this.#anyKind = db.prepare(ANY_KIND);
@@ -41,22 +39,22 @@ export class SqliteLeases {
     this.#claim = db.transaction((options: ClaimOptions) => this.#claimNow(options));
   }
 
-  claim(options: ClaimOptions): InstanceRecord[] {
-    validateClaimOptions(options);
+  /** The claimed rows, with their new owner and lease; `options` are checked by the caller. */
+  claim(options: ClaimOptions): InstanceRow[] {
     return this.#claim(options);
   }
 
   /**
    * Extends the owner's leases on these ids; returns those it holds, in the order given. An
-   * instance in a final state is held by no one: it has nothing left to run.
+   * instance in a final state is held by no one: it has nothing left to run. The arguments are
+   * checked by the caller.
    */
   renew(owner: string, ids: readonly string[], leaseUntil: number): string[] {
-    validateRenewal(owner, ids, leaseUntil);
     const held = new Set(this.#renew.all(leaseUntil, owner, JSON.stringify(ids)));
     return ids.filter((id) => held.has(id));
   }
 
-  #claimNow({ owner, limit, now, leaseMs, kinds }: ClaimOptions): InstanceRecord[] {
+  #claimNow({ owner, limit, now, leaseMs, kinds }: ClaimOptions): InstanceRow[] {
     const rows =
       kinds === undefined
         ? this.#anyKind.all(now, owner, now, limit)
@@ -65,7 +63,7 @@ export class SqliteLeases {
     const leaseUntil = now + leaseMs;
     return rows.map((row) => {
       this.#setLease.run(owner, leaseUntil, row.id);
-      return { ...instanceFromRow(row), owner, leaseUntil };
+      return { ...row, owner, lease_until: leaseUntil };
     });
   }
 }

@@ -79,6 +79,9 @@ export interface ResolvedSqliteStoreOptions {
   clock: Clock;
 }
 
+/** What the store's own thread needs to open and run the file: everything but the clock. */
+export type EngineOptions = Omit<ResolvedSqliteStoreOptions, 'clock'>;
+
 const KEYS = [
   'path',
   'busyTimeoutMs',

@@ -1,6 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { FINAL_STATES } from '../types.js';
-import type { ResolvedSqliteStoreOptions } from './sqlite-options.js';
+import type { EngineOptions } from './sqlite-options.js';
 
 /**
  * Retention of the SQLite store: removes instances in a final state past `maxFinished` (those
@@ -37,17 +37,14 @@ const BY_COUNT = `DELETE FROM instances WHERE seq IN (
 const COUNT_FINISHED = `SELECT count(*) FROM instances INDEXED BY instances_by_finished
   WHERE finished_at IS NOT NULL`;
 
-type Options = Pick<
-  ResolvedSqliteStoreOptions,
-  'maxFinished' | 'maxFinishedAgeMs' | 'pruneIntervalMs' | 'clock'
->;
+type Options = Pick<EngineOptions, 'maxFinished' | 'maxFinishedAgeMs' | 'pruneIntervalMs'>;
 
 export class SqliteRetention {
   readonly #options: Options;
   readonly #byAge: BetterSqlite3.Statement<[number, number]> | undefined;
   readonly #byCount: BetterSqlite3.Statement<[number]> | undefined;
   readonly #countFinished: BetterSqlite3.Statement<[], number> | undefined;
-  readonly #pass: () => number;
+  readonly #pass: (now: number) => number;
   #lastPassAt = Number.NEGATIVE_INFINITY;
 
   constructor(db: BetterSqlite3.Database, options: Options) {
@@ -57,33 +54,35 @@ export class SqliteRetention {
       this.#byCount = db.prepare(BY_COUNT);
       this.#countFinished = db.prepare<[], number>(COUNT_FINISHED).pluck();
     }
-    this.#pass = db.transaction(() => this.#removeOnce());
+    this.#pass = db.transaction((now: number) => this.#removeOnce(now));
   }
 
-  /** Called after every write batch; prunes when the interval has passed. */
-  pruneIfDue(): void {
+  /**
+   * Called after every write batch with the store's time (its clock is on the thread that
+   * made the store); prunes when the interval has passed.
+   */
+  pruneIfDue(now: number): void {
     if (this.#byAge === undefined && this.#byCount === undefined) return;
-    const now = this.#options.clock.now();
     if (now - this.#lastPassAt < this.#options.pruneIntervalMs) return;
 
-    const removed = this.#pass();
+    const removed = this.#pass(now);
     this.#lastPassAt = removed < PASS_LIMIT ? now : Number.NEGATIVE_INFINITY;
   }
 
   /** Prunes everything due now, in as many passes as it takes; returns instances removed. */
-  pruneAll(): number {
+  pruneAll(now: number): number {
     let total = 0;
     for (let removed = PASS_LIMIT; removed >= PASS_LIMIT; total += removed) {
-      removed = this.#pass();
+      removed = this.#pass(now);
     }
-    this.#lastPassAt = this.#options.clock.now();
+    this.#lastPassAt = now;
     return total;
   }
 
-  #removeOnce(): number {
+  #removeOnce(now: number): number {
     let removed = 0;
     if (this.#byAge) {
-      const before = this.#options.clock.now() - this.#options.maxFinishedAgeMs;
+      const before = now - this.#options.maxFinishedAgeMs;
       removed += this.#byAge.run(before, PASS_LIMIT).changes;
     }
     if (this.#byCount && this.#countFinished && removed < PASS_LIMIT) {

@@ -1,5 +1,4 @@
-import type BetterSqlite3 from 'better-sqlite3';
-import { JobloomError, StoreError } from '../errors.js';
+import { StoreError } from '../errors.js';
 import type {
   ClearFilter,
   HistoryQuery,
@@ -13,9 +12,10 @@ import type {
 } from '../types.js';
 import { ACTIVE_STATES } from '../types.js';
 import { checkObject, checkString } from '../validate/options.js';
+import { validateClaimOptions, validateRenewal } from './query.js';
+import type { EngineRequest, Rows } from './sqlite-engine.js';
 import { sqliteStoreError } from './sqlite-errors.js';
-import { SqliteLeases } from './sqlite-leases.js';
-import { closeDatabase, type OpenedDatabase, openDatabase } from './sqlite-open.js';
+import { claimFile, type FileClaim } from './sqlite-open.js';
 import {
   type ResolvedSqliteStoreOptions,
   resolveSqliteStoreOptions,
@@ -29,21 +29,18 @@ import {
   logsSql,
   type Sql,
 } from './sqlite-query.js';
-import { SqliteRetention } from './sqlite-retention.js';
 import {
   type InstanceRow,
-  insertSql,
   instanceFromRow,
   type LogRow,
   logFromRow,
-  SCHEDULE_COLUMNS,
   type ScheduleRow,
   scheduleFromRow,
   scheduleParams,
   type TransitionRow,
   transitionFromRow,
 } from './sqlite-rows.js';
-import { SqliteWriter } from './sqlite-writer.js';
+import { SqliteThread } from './sqlite-thread.js';
 import type { ClaimOptions, Store, StoreWrite } from './store.js';
 
 export type { SqliteStoreOptions } from './sqlite-options.js';
@@ -70,16 +67,20 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * Retention: finished instances are kept for 7 days and at most 100,000 of them by default
  * (see SQLITE_STORE_RETENTION); unfinished ones are never removed.
  *
- * All work is synchronous on the calling thread: the promises are for the Store interface.
- * A write batch of a few hundred changes takes a millisecond or two; about every 4 MB of WAL,
- * the batch that fills it also checkpoints the WAL into the file, which takes 10–50 ms on a
- * two-core VM (bench/results/sqlite.md). Costs per instance: ~1.2 KB of file, and 30–40 µs
- * of the calling thread for a short job (five state transitions, no log lines).
+ * Threads: the connection lives on a thread of the store's own (sqlite-thread.ts), which runs
+ * every transaction and every query, one at a time, in the order they were asked for. The
+ * thread that uses the store only copies write batches across and decodes the rows that come
+ * back. A short job's history (five state transitions) costs SQLite 30–40 µs of CPU and
+ * about 3 KB of WAL, and the WAL's checkpoint into the file (about every 4 MB) takes 10–50 ms
+ * with its fsyncs on a two-core VM: on the main thread that was twice what the rest of the
+ * manager spends per instance, and a stall for its timers (bench/results/sqlite.md).
  */
 export class SqliteStore implements Store {
   readonly name: string;
   readonly #options: ResolvedSqliteStoreOptions;
-  #open: OpenStore | undefined;
+  #thread: SqliteThread | undefined;
+  #claim: FileClaim | undefined;
+  #opening: Promise<void> | undefined;
 
   constructor(options: SqliteStoreOptions) {
     this.#options = resolveSqliteStoreOptions(options);
@@ -93,74 +94,76 @@ export class SqliteStore implements Store {
 
   /** Opens the file (creating it and its schema when missing); a no-op when open. */
   async open(): Promise<void> {
-    if (this.#open) return;
-    const opened = openDatabase(this.#options);
-    try {
-      this.#open = new OpenStore(opened, this.#options);
-    } catch (error) {
-      closeDatabase(opened);
-      throw sqliteStoreError(this.path, 'cannot open', error);
-    }
-    pruneQuietly(this.#open);
+    if (this.#thread) return;
+    this.#opening ??= this.#start().finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
   }
 
   /** Closes the file and releases its lock; a no-op when closed. */
   async close(): Promise<void> {
-    const open = this.#open;
-    this.#open = undefined;
-    if (open) closeDatabase(open.opened);
+    await this.#opening?.catch(() => {});
+    const thread = this.#thread;
+    this.#thread = undefined;
+    if (thread === undefined) return;
+    try {
+      await thread.close();
+    } finally {
+      this.#claim?.release();
+      this.#claim = undefined;
+    }
   }
 
   async write(batch: readonly StoreWrite[]): Promise<void> {
     if (batch.length === 0) return;
-    const open = this.#use(`cannot write a batch of ${batch.length} changes`);
-    try {
-      open.writer.write(batch);
-    } catch (error) {
-      throw sqliteStoreError(this.path, `cannot write a batch of ${batch.length} changes`, error);
-    }
-    pruneQuietly(open);
+    const now = this.#options.clock.now();
+    await this.#call(
+      { op: 'write', batch, now },
+      `cannot write a batch of ${batch.length} changes`,
+    );
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
     checkString(id, 'id');
-    return this.#read('cannot read an instance', (open) => {
-      const row = open.selectInstance.get(id);
-      return row === undefined ? undefined : instanceFromRow(row);
-    });
+    const row = await this.#call<InstanceRow | undefined>(
+      { op: 'getInstance', id },
+      'cannot read an instance',
+    );
+    return row === undefined
+      ? undefined
+      : this.#decode('cannot read an instance', instanceFromRow, row);
   }
 
   async queryInstances(query: InstanceQuery): Promise<InstanceRecord[]> {
     const sql = instancesSql(query, false);
-    return this.#all<InstanceRow>('cannot query instances', sql).map(instanceFromRow);
+    const doing = 'cannot query instances';
+    return this.#decodeAll(doing, instanceFromRow, await this.#all<InstanceRow>(sql, doing));
   }
 
   async countInstances(query: InstanceQuery): Promise<number> {
     const sql = instancesSql(query, true);
-    return this.#read('cannot count instances', (open) => {
-      return open
-        .statement(sql.text)
-        .pluck()
-        .get(...sql.params) as number;
-    });
+    return this.#call<number>({ op: 'pluck', sql }, 'cannot count instances');
   }
 
   async lookupInstanceHistory(query: HistoryQuery): Promise<StateTransition[]> {
-    const sql = historySql(query);
-    return this.#all<TransitionRow>('cannot read history', sql).map(transitionFromRow);
+    const doing = 'cannot read history';
+    const rows = await this.#all<TransitionRow>(historySql(query), doing);
+    return this.#decodeAll(doing, transitionFromRow, rows);
   }
 
   async lookupInstanceLogs(query: LogQuery): Promise<LogLine[]> {
-    return this.#all<LogRow>('cannot read logs', logsSql(query)).map(logFromRow);
+    const doing = 'cannot read logs';
+    return this.#decodeAll(doing, logFromRow, await this.#all<LogRow>(logsSql(query), doing));
   }
 
   async clearInstanceHistory(filter: ClearFilter): Promise<number> {
     const sql = clearInstancesSql(filter);
-    return this.#change('cannot clear history', sql);
+    return this.#call<number>({ op: 'run', sql }, 'cannot clear history');
   }
 
   async clearInstanceLogs(filter: LogClearFilter): Promise<number> {
-    return this.#change('cannot clear logs', clearLogsSql(filter));
+    return this.#call<number>({ op: 'run', sql: clearLogsSql(filter) }, 'cannot clear logs');
   }
 
   /**
@@ -170,44 +173,48 @@ export class SqliteStore implements Store {
    */
   async loadUnfinished(): Promise<InstanceRecord[]> {
     const sql = { text: UNFINISHED_SQL, params: [] };
-    return this.#all<InstanceRow>('cannot load unfinished instances', sql).map(instanceFromRow);
+    const doing = 'cannot load unfinished instances';
+    return this.#decodeAll(doing, instanceFromRow, await this.#all<InstanceRow>(sql, doing));
   }
 
   async claim(options: ClaimOptions): Promise<InstanceRecord[]> {
-    return this.#read('cannot claim instances', (open) => open.leases.claim(options));
+    validateClaimOptions(options);
+    const doing = 'cannot claim instances';
+    const rows = await this.#call<InstanceRow[]>({ op: 'claim', options }, doing);
+    return this.#decodeAll(doing, instanceFromRow, rows);
   }
 
   async renewLeases(owner: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
-    return this.#read('cannot renew leases', (open) => open.leases.renew(owner, ids, leaseUntil));
+    validateRenewal(owner, ids, leaseUntil);
+    return this.#call({ op: 'renew', owner, ids, leaseUntil }, 'cannot renew leases');
   }
 
   async saveSchedule(schedule: ScheduleRecord): Promise<void> {
     checkString(checkObject(schedule, 'schedule').id, 'schedule.id');
-    this.#read('cannot save a schedule', (open) =>
-      open.saveSchedule.run(...scheduleParams(schedule)),
-    );
+    const params = scheduleParams(schedule);
+    await this.#call({ op: 'saveSchedule', params }, 'cannot save a schedule');
   }
 
   async deleteSchedule(id: string): Promise<boolean> {
     checkString(id, 'id');
-    return this.#read(
-      'cannot delete a schedule',
-      (open) => open.deleteSchedule.run(id).changes > 0,
-    );
+    return this.#call<boolean>({ op: 'deleteSchedule', id }, 'cannot delete a schedule');
   }
 
   async getSchedule(id: string): Promise<ScheduleRecord | undefined> {
     checkString(id, 'id');
-    return this.#read('cannot read a schedule', (open) => {
-      const row = open.selectSchedule.get(id);
-      return row === undefined ? undefined : scheduleFromRow(row);
-    });
+    const row = await this.#call<ScheduleRow | undefined>(
+      { op: 'getSchedule', id },
+      'cannot read a schedule',
+    );
+    return row === undefined
+      ? undefined
+      : this.#decode('cannot read a schedule', scheduleFromRow, row);
   }
 
   async listSchedules(): Promise<ScheduleRecord[]> {
-    return this.#read('cannot list schedules', (open) =>
-      open.listSchedules.all().map(scheduleFromRow),
-    );
+    const doing = 'cannot list schedules';
+    const rows = await this.#call<ScheduleRow[]>({ op: 'listSchedules' }, doing);
+    return this.#decodeAll(doing, scheduleFromRow, rows);
   }
 
   /**
@@ -215,63 +222,57 @@ export class SqliteStore implements Store {
    * time, at most once per `pruneIntervalMs`); returns how many instances it removed.
    */
   async prune(): Promise<number> {
-    return this.#read('cannot prune', (open) => open.retention.pruneAll());
+    const now = this.#options.clock.now();
+    return this.#call<number>({ op: 'prune', now }, 'cannot prune');
   }
 
-  #all<Row>(doing: string, sql: Sql): Row[] {
-    return this.#read(doing, (open) => rowsOf<Row>(open.statement(sql.text), sql.params));
-  }
-
-  #change(doing: string, sql: Sql): number {
-    return this.#read(doing, (open) => open.statement(sql.text).run(...sql.params).changes);
-  }
-
-  /** Runs `work` on the open store; errors other than jobloom's become StoreErrors. */
-  #read<T>(doing: string, work: (open: OpenStore) => T): T {
-    const open = this.#use(doing);
+  /** Claims the file here, then opens it on the store's thread. */
+  async #start(): Promise<void> {
+    const claim = claimFile(this.path);
     try {
-      return work(open);
+      const { clock, ...options } = this.#options;
+      this.#thread = await SqliteThread.open(options, clock.now());
+      claim.opened();
+      this.#claim = claim;
     } catch (error) {
-      if (error instanceof JobloomError) throw error;
+      claim.release();
+      throw error;
+    }
+  }
+
+  async #all<Row>(sql: Sql, doing: string): Promise<Row[]> {
+    const { names, rows } = await this.#call<Rows>({ op: 'all', sql }, doing);
+    return rows.map((values) => {
+      const row: Record<string, unknown> = {};
+      for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
+      return row as Row;
+    });
+  }
+
+  /** Decodes a row (JSON columns); a value that cannot be read back is a StoreError. */
+  #decode<Row, T>(doing: string, decode: (row: Row) => T, row: Row): T {
+    try {
+      return decode(row);
+    } catch (error) {
       throw sqliteStoreError(this.path, doing, error);
     }
   }
 
-  #use(doing: string): OpenStore {
-    if (this.#open) return this.#open;
-    throw new StoreError(
-      `sqlite store ${this.path}: ${doing}: the store is not open; call open() first`,
-    );
+  #decodeAll<Row, T>(doing: string, decode: (row: Row) => T, rows: readonly Row[]): T[] {
+    return rows.map((row) => this.#decode(doing, decode, row));
+  }
+
+  #call<T>(request: EngineRequest, doing: string): Promise<T> {
+    const thread = this.#thread;
+    if (thread) return thread.call<T>(request, doing);
+    const why = 'the store is not open; call open() first';
+    return Promise.reject(new StoreError(`sqlite store ${this.path}: ${doing}: ${why}`));
   }
 }
 
-/**
- * Runs a retention pass if one is due. A pass that fails (on a full disk, say) must not fail
- * the write before it, which is committed, nor the open; it is tried again after a write.
- */
-function pruneQuietly(open: OpenStore): void {
-  try {
-    open.retention.pruneIfDue();
-  } catch {
-    // Nothing is lost: what was due for removal stays until a later pass removes it.
-  }
-}
-
-/**
- * The rows a query returns, as objects keyed by column name. better-sqlite3 builds each row
- * object key by key through V8's API; for the 23 columns of an instance that is three times
- * slower than taking the rows as arrays and naming them here (100,000 unfinished instances
- * at recovery: 1.5 s against 0.45 s).
- */
-function rowsOf<Row>(statement: BetterSqlite3.Statement<unknown[]>, params: unknown[]): Row[] {
-  const names = statement.columns().map((column) => column.name);
-  const rows = statement.raw(true).all(...params) as unknown[][];
-  return rows.map((values) => {
-    const row: Record<string, unknown> = {};
-    for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
-    return row as Row;
-  });
-}
+const UNFINISHED_SQL = `SELECT * FROM instances WHERE state IN (${[...ACTIVE_STATES]
+  .map((state) => `'${state}'`)
+  .join(', ')}) ORDER BY created_at, seq`;
 
 /** Opens a SqliteStore on a file and resolves once it is ready to use. */
 export async function openSqliteStore(
@@ -281,57 +282,4 @@ export async function openSqliteStore(
   const store = new SqliteStore({ ...options, path });
   await store.open();
   return store;
-}
-
-const UNFINISHED_SQL = `SELECT * FROM instances WHERE state IN (${[...ACTIVE_STATES]
-  .map((state) => `'${state}'`)
-  .join(', ')}) ORDER BY created_at, seq`;
-
-/** Most SQL the store runs varies with a query's filters; past this many shapes, start over. */
-const MAX_CACHED_STATEMENTS = 256;
-
-/** What exists only while the file is open: the connection and its prepared statements. */
-class OpenStore {
-  readonly opened: OpenedDatabase;
-  readonly db: BetterSqlite3.Database;
-  readonly writer: SqliteWriter;
-  readonly leases: SqliteLeases;
-  readonly retention: SqliteRetention;
-  readonly selectInstance: BetterSqlite3.Statement<[string], InstanceRow>;
-  readonly saveSchedule: BetterSqlite3.Statement<unknown[]>;
-  readonly deleteSchedule: BetterSqlite3.Statement<[string]>;
-  readonly selectSchedule: BetterSqlite3.Statement<[string], ScheduleRow>;
-  readonly listSchedules: BetterSqlite3.Statement<[], ScheduleRow>;
-  readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
-
-  constructor(opened: OpenedDatabase, options: ResolvedSqliteStoreOptions) {
-    const { db } = opened;
-    this.opened = opened;
-    this.db = db;
-    this.writer = new SqliteWriter(db);
-    this.leases = new SqliteLeases(db);
-    this.retention = new SqliteRetention(db, options);
-    this.selectInstance = db.prepare('SELECT * FROM instances WHERE id = ?');
-    this.saveSchedule = db.prepare(upsertScheduleSql());
-    this.deleteSchedule = db.prepare('DELETE FROM schedules WHERE id = ?');
-    this.selectSchedule = db.prepare('SELECT * FROM schedules WHERE id = ?');
-    this.listSchedules = db.prepare('SELECT * FROM schedules ORDER BY created_at, id');
-  }
-
-  /** A prepared statement for SQL built from a query, cached by its text. */
-  statement(text: string): BetterSqlite3.Statement<unknown[]> {
-    let statement = this.#statements.get(text);
-    if (statement === undefined) {
-      statement = this.db.prepare(text);
-      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
-      this.#statements.set(text, statement);
-    }
-    return statement;
-  }
-}
-
-function upsertScheduleSql(): string {
-  const updates = SCHEDULE_COLUMNS.slice(1).map((column) => `${column} = excluded.${column}`);
-  const insert = insertSql('schedules', SCHEDULE_COLUMNS);
-  return `${insert} ON CONFLICT (id) DO UPDATE SET ${updates.join(', ')}`;
 }
