@@ -38,9 +38,11 @@ describe('dispatch order under a saturated pool', () => {
     it(`starts waiting instances in priority order, first-in first-out among equals (${concurrency} threads, prefetch ${prefetch})`, async () => {
       manager = await startManager({ concurrency, prefetch });
       const m = manager;
+      await m.resize(concurrency); // resolves once every thread is up
       // Fill every place the pool has, so everything after waits in the ready queue.
       const places = concurrency * prefetch;
       const blockers = Array.from({ length: places }, () => m.schedule('sleep', { ms: 150 }));
+      await Promise.resolve(); // the blockers are handed out before the rest is scheduled
       const priorities = fc.sample(fc.integer({ min: 0, max: 10 }), { numRuns: 40, seed: 42 });
       const waiting = priorities.map((priority, index) => ({
         priority,

@@ -293,12 +293,21 @@ export class JobManager {
     return this.#dispatcher.poolSize;
   }
 
-  /** Opens the store, recovers what a previous process left unfinished, and starts dispatching. */
+  /**
+   * Opens the store, recovers what a previous process left unfinished, and starts dispatching.
+   * If the store cannot be opened, it rejects with the store's error and the manager is stopped.
+   */
   async start(): Promise<void> {
     if (this.#state !== 'new')
       throw new ManagerStateError(`cannot start a manager that is ${this.#state}`);
     this.#state = 'starting';
-    await this.#store.open();
+    try {
+      await this.#store.open();
+    } catch (error) {
+      // Nothing has started: the manager is done, and the caller can make a new one.
+      this.#state = 'stopped';
+      throw error;
+    }
     const recovered = await recoverInstances({
       store: this.#store,
       registry: this.#registry,

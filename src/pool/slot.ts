@@ -211,6 +211,8 @@ export class Slot<A extends SlotAttempt> {
 
   /** Keeps about LOOKAHEAD_MS of work on the thread, judged by recent run times. */
   #learn(runMs: number): void {
+    // A minimum depth of 1 asks for strict order: the thread holds only what it runs.
+    if (this.#minDepth === 1) return;
     this.#runMs += (runMs - this.#runMs) * 0.1;
     const depth = Math.ceil(LOOKAHEAD_MS / Math.max(this.#runMs, 0.001));
     this.#depth = Math.min(MAX_DEPTH, Math.max(this.#minDepth, depth));
