@@ -45,7 +45,10 @@ export function isFinalState(state: InstanceState): boolean {
   return FINAL_STATES.has(state);
 }
 
-/** Priorities: a lower number runs first, as in go-job. Equal priorities run first-in, first-out. */
+/**
+ * Priorities: a lower number runs first, as in go-job. Equal priorities run first-in,
+ * first-out.
+ */
 export const Priority = {
   HIGHEST: 0,
   HIGH: 2,

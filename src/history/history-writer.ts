@@ -39,8 +39,8 @@ interface Waiter {
  *
  * States: idle (nothing buffered) → armed (a timer of `batchDelayMs` runs) → sending (one
  * batch at the store) → idle, or armed again when changes came meanwhile, or sending the next
- * batch at once (after due timers) when a full batch is waiting; a failed batch goes back to the front
- * and is sent again after `retryDelayMs`. At most one batch is at the store at a time.
+ * batch at once (after due timers) when a full batch is waiting; a failed batch goes back to
+ * the front and is sent again after `retryDelayMs`. At most one batch is at the store at a time.
  *
  * Delay bound: a change reaches the store once it has waited `batchDelayMs`, or once the
  * write at the store when it came has returned if that takes longer, plus its own batch's

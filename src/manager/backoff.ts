@@ -10,7 +10,10 @@ import {
 
 /** How a job's retries wait, as users write it; every field is optional. */
 export interface BackoffOptions {
-  /** `fixed` waits the same before every retry; `exponential` multiplies by `factor`. Default `exponential`. */
+  /**
+   * `fixed` waits the same before every retry; `exponential` multiplies by `factor`.
+   * Default `exponential`.
+   */
   type?: 'fixed' | 'exponential';
   /** Delay before the first retry, in ms. Default 1000. */
   delayMs?: number;

@@ -48,7 +48,10 @@ export interface JobPolicy {
 export interface JobDefinition<Result = unknown> extends JobPolicy, JobHandlers<Result> {
   /** The job's name; instances are scheduled by it. Letters, digits, `_ . : -`. */
   kind: string;
-  /** The worker module holding the executor: a path (relative to the working directory) or file URL. */
+  /**
+   * The worker module holding the executor: a path (relative to the working directory) or a
+   * file URL.
+   */
   module: string | URL;
   /** The module export that is the executor. Default `default`. */
   export?: string;
