@@ -13,26 +13,11 @@
  * that contains itself (a cycle) cannot be written at all: its batch fails with a StoreError.
  */
 
+import { BINARY_VIEWS } from '../validate/binary-views.js';
+
 const TAG = '$jobloom';
 
 type Tagged = { [TAG]: string } & Record<string, unknown>;
-
-type BinaryView = new (buffer: ArrayBuffer) => ArrayBufferView;
-
-const BINARY_VIEWS: Readonly<Record<string, BinaryView>> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-  DataView,
-};
 
 /** JSON text for a value; `null` (SQL NULL) for `undefined`, so absent stays absent. */
 export function encodeValue(value: unknown): string | null {

@@ -1,4 +1,5 @@
 import { NotCloneableError } from '../errors.js';
+import { BINARY_VIEWS } from './binary-views.js';
 
 /**
  * What may cross into a thread. Structured clone accepts more than this (it copies a class
@@ -14,18 +15,7 @@ const CLONEABLE_CLASSES: ReadonlySet<unknown> = new Set([
   Set,
   ArrayBuffer,
   SharedArrayBuffer,
-  DataView,
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
+  ...Object.values(BINARY_VIEWS),
   Error,
   EvalError,
   RangeError,
