@@ -1,11 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError, StoreError } from '../src/errors.js';
 import { SQLITE_STORE_RETENTION } from '../src/store/sqlite-options.js';
 import { APPLICATION_ID, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
@@ -339,13 +339,45 @@ describe('SqliteStore: its thread', () => {
     expect(await reopened.getInstance('left-open')).toMatchObject({ id: 'left-open' });
   });
 
-  it('rejects a batch it cannot copy to its thread, naming the file, and stores nothing', async () => {
+  it('rejects a batch holding a value it cannot store, naming the file, and stores nothing', async () => {
     const store = await openStore();
     const record = make.instance('a', { args: { callback: () => 1 } });
     const error = await storeErrorOf(store.write([make.create(record)]));
     expect(error.message).toContain(file);
-    expect(error.message).toMatch(/cannot write a batch of 1 changes/);
+    expect(error.message).toMatch(/cannot write a batch of 1 changes: .*function/);
+    const symbol = make.instance('b', { result: Symbol('no') });
+    await storeErrorOf(store.write([make.create(symbol)]));
     expect(await store.countInstances({})).toBe(0);
+  });
+
+  it('applies no batch sent before an earlier one failed, and takes it when sent again', async () => {
+    const store = await openStore();
+    expect(store.writesInFlight).toBe(2);
+    await store.write([make.create(make.instance('a'))]);
+
+    // Both are at the thread before the first one's failure comes back.
+    const duplicate = store.write([make.create(make.instance('a'))]);
+    const behind = store.write([make.create(make.instance('b'))]);
+    await storeErrorOf(duplicate);
+    const refused = await storeErrorOf(behind);
+    expect(refused.message).toMatch(/not applied: a batch written before it failed/);
+    expect(await store.getInstance('b')).toBeUndefined();
+
+    await store.write([make.create(make.instance('b'))]);
+    expect(await store.getInstance('b')).toMatchObject({ id: 'b' });
+  });
+
+  it('copies the WAL into the file once it has been idle, without closing', async () => {
+    const store = await openStore();
+    const before = statSync(file).size;
+    const batch = Array.from({ length: 2_500 }, (_, n) => make.create(make.instance(`i${n}`)));
+    await store.write(batch);
+    // The WAL holds the batch; the file grows only when a checkpoint copies it there.
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(1_000_000);
+    await vi.waitFor(() => expect(statSync(file).size).toBeGreaterThan(before + 1_000_000), {
+      timeout: 10_000,
+    });
+    expect(await store.countInstances({})).toBe(2_500);
   });
 });
 

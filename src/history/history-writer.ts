@@ -32,20 +32,30 @@ interface Waiter {
   callback: () => void;
 }
 
+/** A batch sent to the store, and how its write ended once it has. */
+interface Sent {
+  batch: StoreWrite[];
+  outcome: 'pending' | 'stored' | 'failed';
+}
+
 /**
  * Sends the manager's changes to the store in order, in batches. Because every change goes
  * through this one ordered buffer, a log line written before an instance's final transition
  * always reaches the store in an earlier or the same batch, never a later one.
  *
- * States: idle (nothing buffered) → armed (a timer of `batchDelayMs` runs) → sending (one
- * batch at the store) → idle, or armed again when changes came meanwhile, or sending the next
- * batch at once (after due timers) when a full batch is waiting; a failed batch goes back to
- * the front and is sent again after `retryDelayMs`. At most one batch is at the store at a time.
+ * States: idle (nothing buffered) → armed (a timer of `batchDelayMs` runs) → sending → idle,
+ * or armed again when changes came meanwhile, or sending the next batch at once (after due
+ * timers) when a full batch is waiting. A store that takes several writes at a time
+ * (`Store.writesInFlight`, the SQLite store's two) is sent the next batch while one is being
+ * written, so its thread goes from one transaction to the next without waiting for this
+ * thread to answer. Writes end in the order they were sent; once one fails, the store applies
+ * none sent after it, and the failed batch and every batch after it go back to the front of
+ * the buffer, in order, to be sent again after `retryDelayMs`.
  *
- * Delay bound: a change reaches the store once it has waited `batchDelayMs`, or once the
- * write at the store when it came has returned if that takes longer, plus its own batch's
- * write; while the buffer holds no more than `maxBatchSize` changes and the event loop is
- * not held up by other work. A larger burst adds one batch's write per extra batch.
+ * Delay bound: a change reaches the store once it has waited `batchDelayMs`, or once a write
+ * slot is free if the store is busy longer, plus its own batch's write; while the buffer
+ * holds no more than `maxBatchSize` changes and the event loop is not held up by other work.
+ * A larger burst adds one batch's write per extra batch.
  *
  * `afterFlush` runs a callback once everything written so far is in the store: the manager
  * settles result promises there, so a caller who awaited a result finds it in history.
@@ -53,13 +63,19 @@ interface Waiter {
 export class HistoryWriter {
   readonly #options: HistoryWriterOptions;
   readonly #maxBatchSize: number;
+  readonly #maxInFlight: number;
   #buffer: StoreWrite[] = [];
   #waiters: Waiter[] = [];
+  /** Batches at the store, in the order they were sent. */
+  #sent: Sent[] = [];
+  /** Changes of failed batches, in order, waiting to go back to the front of the buffer. */
+  #requeued: StoreWrite[] = [];
   /** Changes written to this writer so far, and those the store has taken. */
   #written = 0;
   #stored = 0;
   #armed = false;
-  #sending = false;
+  /** A write failed: nothing is sent until every batch at the store has ended and the wait passed. */
+  #failing = false;
   /** When the oldest change or waiter not yet sent arrived (performance.now()), if any. */
   #waitingSince: number | undefined;
   /**
@@ -71,6 +87,7 @@ export class HistoryWriter {
   constructor(options: HistoryWriterOptions) {
     this.#options = options;
     this.#maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+    this.#maxInFlight = options.store.writesInFlight ?? 1;
   }
 
   /** The next sequence number for a transition or log line: increasing, never reused. */
@@ -102,7 +119,9 @@ export class HistoryWriter {
   }
 
   #arm(delayMs = this.#options.batchDelayMs): void {
-    if (this.#armed || this.#sending) return;
+    if (this.#armed || this.#failing || this.#sent.length >= this.#maxInFlight) return;
+    // Nothing to send: waiters are settled when the writes at the store end.
+    if (this.#buffer.length === 0 && this.#sent.length > 0) return;
     this.#armed = true;
     if (this.#options.batchDelayMs === 0) queueMicrotask(() => this.#send());
     else setTimeout(() => this.#send(), delayMs);
@@ -110,24 +129,40 @@ export class HistoryWriter {
 
   #send(): void {
     this.#armed = false;
-    this.#sending = true;
+    if (this.#failing) return;
     const batch = this.#buffer.splice(0, this.#maxBatchSize);
     if (this.#buffer.length === 0) this.#waitingSince = undefined;
+    const sent: Sent = { batch, outcome: 'pending' };
+    this.#sent.push(sent);
     this.#options.store.write(batch).then(
-      () => this.#sent(batch.length),
-      (error: unknown) => this.#failed(batch, error),
+      () => this.#ended(sent, 'stored'),
+      (error: unknown) => {
+        this.#failed(error);
+        this.#ended(sent, 'failed');
+      },
     );
+    this.#next();
   }
 
-  #sent(count: number): void {
-    this.#sending = false;
-    this.#stored += count;
+  /** Takes the writes that have ended from the front of the line, in the order they were sent. */
+  #ended(sent: Sent, outcome: Sent['outcome']): void {
+    sent.outcome = outcome;
+    while (this.#sent[0] !== undefined && this.#sent[0].outcome !== 'pending') {
+      const done = this.#sent.shift() as Sent;
+      if (done.outcome === 'stored') this.#stored += done.batch.length;
+      else this.#requeue(done.batch);
+    }
     const waiting = this.#waiters.findIndex((waiter) => waiter.after > this.#stored);
     const settled = this.#waiters.splice(0, waiting === -1 ? this.#waiters.length : waiting);
     for (const waiter of settled) waiter.callback();
+    if (this.#failing) this.#retryWhenEnded();
+    else this.#next();
+  }
 
+  /** What to do once a write slot may be free: send a full batch now, or wait for more. */
+  #next(): void {
     if (this.#buffer.length >= this.#maxBatchSize) this.#sendNextTurn();
-    else if (this.#buffer.length > 0 || this.#waiters.length > 0) this.#arm(this.#delayLeft());
+    else if (this.#buffer.length > 0) this.#arm(this.#delayLeft());
   }
 
   /**
@@ -144,17 +179,35 @@ export class HistoryWriter {
    * timer of 0 runs after them; setImmediate could run before them).
    */
   #sendNextTurn(): void {
+    if (this.#armed || this.#sent.length >= this.#maxInFlight) return;
     this.#armed = true;
     setTimeout(() => this.#send(), 0);
   }
 
-  /** A failed batch goes back to the front of the line: nothing accepted is dropped. */
-  #failed(batch: StoreWrite[], error: unknown): void {
+  /** Stops sending: the batches sent after the failed one fail too, and all go again later. */
+  #failed(error: unknown): void {
+    if (this.#failing) return;
+    this.#failing = true;
     this.#options.onError(error);
-    this.#buffer = batch.concat(this.#buffer);
+  }
+
+  /**
+   * A failed batch, and each one sent after it (the store applied none of them), goes back to
+   * the front of the line in the order it was sent: nothing accepted is dropped.
+   */
+  #requeue(batch: StoreWrite[]): void {
+    for (const change of batch) this.#requeued.push(change);
+  }
+
+  /** Once no write is at the store any more, the failed batches are sent again after a wait. */
+  #retryWhenEnded(): void {
+    if (this.#sent.length > 0) return;
+    this.#buffer = this.#requeued.concat(this.#buffer);
+    this.#requeued = [];
+    this.#waitingSince ??= performance.now();
     setTimeout(() => {
-      this.#sending = false;
-      this.#arm();
+      this.#failing = false;
+      this.#arm(0);
     }, this.#options.retryDelayMs ?? 1_000).unref();
   }
 }

@@ -5,12 +5,13 @@ import type { EngineOptions } from './sqlite-options.js';
 import type { Sql } from './sqlite-query.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { type InstanceRow, insertSql, SCHEDULE_COLUMNS, type ScheduleRow } from './sqlite-rows.js';
+import type { WireBatch } from './sqlite-wire.js';
 import { SqliteWriter } from './sqlite-writer.js';
-import type { ClaimOptions, StoreWrite } from './store.js';
+import type { ClaimOptions } from './store.js';
 
 /** What a SqliteStore asks of its engine: one request per store call, answered in order. */
 export type EngineRequest =
-  | { op: 'write'; batch: readonly StoreWrite[]; now: number }
+  | { op: 'write'; wire: WireBatch; changes: number; now: number; epoch: number }
   | { op: 'all'; sql: Sql }
   | { op: 'pluck'; sql: Sql }
   | { op: 'run'; sql: Sql }
@@ -50,6 +51,8 @@ export class SqliteEngine {
   readonly #selectSchedule: BetterSqlite3.Statement<[string], ScheduleRow>;
   readonly #listSchedules: BetterSqlite3.Statement<[], ScheduleRow>;
   readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  /** The epoch of the last write that failed: later writes of that epoch are refused. */
+  #failedEpoch = -1;
 
   /** Opens the file (see connect) and prunes what retention allows at `now`. */
   constructor(options: EngineOptions, now: number) {
@@ -71,11 +74,19 @@ export class SqliteEngine {
     this.#pruneQuietly(now);
   }
 
+  /**
+   * Copies what the WAL holds into the database file (the store's connection is the only one,
+   * so a passive checkpoint copies all of it), after which the WAL starts over.
+   */
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   /** Does one request; throws what SQLite throws (the caller turns it into a StoreError). */
   handle(request: EngineRequest): unknown {
     switch (request.op) {
       case 'write':
-        this.#writer.write(request.batch);
+        this.#write(request.wire, request.epoch);
         this.#pruneQuietly(request.now);
         return undefined;
       case 'all':
@@ -94,6 +105,22 @@ export class SqliteEngine {
         return this.#leases.renew(request.owner, request.ids, request.leaseUntil);
       default:
         return this.#handleSchedulesAndUpkeep(request);
+    }
+  }
+
+  /**
+   * Applies a batch, unless a batch sent before it (same epoch) failed: applying this one
+   * would put its changes before those of the failed batch, which the store sends again.
+   */
+  #write(wire: WireBatch, epoch: number): void {
+    if (epoch === this.#failedEpoch) {
+      throw new Error('not applied: a batch written before it failed, and both are sent again');
+    }
+    try {
+      this.#writer.write(wire);
+    } catch (error) {
+      this.#failedEpoch = epoch;
+      throw error;
     }
   }
 

@@ -73,6 +73,10 @@ function replaceValue(this: unknown, key: string, value: unknown): unknown {
       return { [TAG]: 'Undefined' };
     case 'object':
       return raw === null || Array.isArray(raw) ? raw : replaceObject(raw);
+    case 'function':
+    case 'symbol':
+      // JSON would drop it without a word; no thread could have been sent it either.
+      throw new TypeError(`a ${typeof raw} cannot be stored (at key "${key}")`);
     default:
       return value;
   }

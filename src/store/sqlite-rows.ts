@@ -18,7 +18,7 @@ import { decodeValue, encodeValue } from './sqlite-json.js';
  * keeps as a REAL.
  */
 
-type SqlValue = string | number | null;
+export type SqlValue = string | number | null;
 
 type InstanceKey = Exclude<keyof InstanceRecord, 'id'>;
 
@@ -58,21 +58,28 @@ export const INSTANCE_FIELDS: Readonly<Record<InstanceKey, Column>> = {
 
 const INSTANCE_KEYS = Object.keys(INSTANCE_FIELDS) as InstanceKey[];
 
-export const INSTANCE_COLUMNS = [
-  'seq',
-  'id',
-  ...INSTANCE_KEYS.map((key) => INSTANCE_FIELDS[key].name),
-];
+/** An instance field's number: its place in INSTANCE_KEYS, which updates send for its name. */
+export const INSTANCE_FIELD_NUMBERS: ReadonlyMap<string, number> = new Map(
+  INSTANCE_KEYS.map((key, n) => [key, n]),
+);
 
-/** `seq` is the instance's place in creation order, given by the writer (see sqlite-schema). */
-export function instanceParams(instance: InstanceRecord, seq: number): SqlValue[] {
-  const params: SqlValue[] = [seq, instance.id];
-  for (const key of INSTANCE_KEYS) params.push(encodeField(key, instance[key]));
-  return params;
-}
+/** The column of each instance field, by field number. */
+export const INSTANCE_FIELD_COLUMNS: readonly string[] = INSTANCE_KEYS.map(
+  (key) => INSTANCE_FIELDS[key].name,
+);
 
-export function encodeField(key: InstanceKey, value: unknown): SqlValue {
-  return INSTANCE_FIELDS[key].encode(value);
+/**
+ * The columns of an instance row in the order `pushInstance` gives them, then `seq`, which the
+ * store's thread appends (see sqlite-schema.ts).
+ */
+export const INSTANCE_COLUMNS = ['id', ...INSTANCE_FIELD_COLUMNS, 'seq'];
+
+/** How many values `pushInstance` pushes. */
+export const INSTANCE_WIDTH = INSTANCE_COLUMNS.length - 1;
+
+export function pushInstance(out: SqlValue[], instance: InstanceRecord): void {
+  out.push(instance.id);
+  for (const key of INSTANCE_KEYS) out.push(INSTANCE_FIELDS[key].encode(instance[key]));
 }
 
 export interface InstanceRow {
@@ -129,7 +136,6 @@ export function instanceFromRow(row: InstanceRow): InstanceRecord {
 }
 
 export const TRANSITION_COLUMNS = [
-  'instance_seq',
   'instance_id',
   'kind',
   'state',
@@ -139,13 +145,16 @@ export const TRANSITION_COLUMNS = [
   'error',
   'result',
   'reason',
+  'instance_seq',
 ];
 
-export function transitionParams(t: StateTransition, instanceSeq: number): SqlValue[] {
-  const { instanceId, kind, state, attempt, at, seq } = t;
+export const TRANSITION_WIDTH = TRANSITION_COLUMNS.length - 1;
+
+/** A transition's columns but its instance's `seq`, which the store's thread appends. */
+export function pushTransition(out: SqlValue[], t: StateTransition): void {
   const error = t.error === undefined ? null : encodeValue(t.error);
-  const result = encodeValue(t.result);
-  return [instanceSeq, instanceId, kind, state, attempt, at, seq, error, result, t.reason ?? null];
+  out.push(t.instanceId, t.kind, t.state, t.attempt, t.at, t.seq, error);
+  out.push(encodeValue(t.result), t.reason ?? null);
 }
 
 export interface TransitionRow {
@@ -176,7 +185,6 @@ export function transitionFromRow(row: TransitionRow): StateTransition {
 }
 
 export const LOG_COLUMNS = [
-  'instance_seq',
   'instance_id',
   'kind',
   'attempt',
@@ -185,11 +193,15 @@ export const LOG_COLUMNS = [
   'data',
   'at',
   'seq',
+  'instance_seq',
 ];
 
-export function logParams(line: LogLine, instanceSeq: number): SqlValue[] {
+export const LOG_WIDTH = LOG_COLUMNS.length - 1;
+
+/** A log line's columns but its instance's `seq`, which the store's thread appends. */
+export function pushLog(out: SqlValue[], line: LogLine): void {
   const { instanceId, kind, attempt, level, message, at, seq } = line;
-  return [instanceSeq, instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq];
+  out.push(instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq);
 }
 
 export interface LogRow {

@@ -41,6 +41,7 @@ import {
   transitionFromRow,
 } from './sqlite-rows.js';
 import { SqliteThread } from './sqlite-thread.js';
+import { encodeBatch, type WireBatch } from './sqlite-wire.js';
 import type { ClaimOptions, Store, StoreWrite } from './store.js';
 
 export type { SqliteStoreOptions } from './sqlite-options.js';
@@ -77,7 +78,18 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  */
 export class SqliteStore implements Store {
   readonly name: string;
+  /**
+   * One write is at the thread while the next waits there, so the thread goes from one
+   * transaction to the next without waiting for this thread to answer.
+   */
+  readonly writesInFlight = 2;
   readonly #options: ResolvedSqliteStoreOptions;
+  /**
+   * Counts the write failures reported so far. The thread refuses a write sent before the last
+   * failure it saw was reported (see SqliteEngine), so batches behind a failed one are not
+   * applied out of order; those sent once the failure was reported are the retries.
+   */
+  #writeEpoch = 0;
   #thread: SqliteThread | undefined;
   #claim: FileClaim | undefined;
   #opening: Promise<void> | undefined;
@@ -118,10 +130,15 @@ export class SqliteStore implements Store {
   async write(batch: readonly StoreWrite[]): Promise<void> {
     if (batch.length === 0) return;
     const now = this.#options.clock.now();
-    await this.#call(
-      { op: 'write', batch, now },
-      `cannot write a batch of ${batch.length} changes`,
-    );
+    const epoch = this.#writeEpoch;
+    const doing = `cannot write a batch of ${batch.length} changes`;
+    try {
+      const wire = this.#encode(doing, batch);
+      await this.#call({ op: 'write', wire, changes: batch.length, now, epoch }, doing);
+    } catch (error) {
+      if (epoch === this.#writeEpoch) this.#writeEpoch++;
+      throw error;
+    }
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
@@ -247,6 +264,15 @@ export class SqliteStore implements Store {
       for (let i = 0; i < names.length; i++) row[names[i] as string] = values[i];
       return row as Row;
     });
+  }
+
+  /** Encodes a batch for the thread; a value that cannot be written is a StoreError. */
+  #encode(doing: string, batch: readonly StoreWrite[]): WireBatch {
+    try {
+      return encodeBatch(batch);
+    } catch (error) {
+      throw sqliteStoreError(this.path, doing, error);
+    }
   }
 
   /** Decodes a row (JSON columns); a value that cannot be read back is a StoreError. */

@@ -1,35 +1,39 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { InstanceRecord, StateTransition } from '../types.js';
 import {
-  encodeField,
   INSTANCE_COLUMNS,
-  INSTANCE_FIELDS,
+  INSTANCE_FIELD_COLUMNS,
+  INSTANCE_WIDTH,
   insertSql,
-  instanceParams,
   LOG_COLUMNS,
-  logParams,
+  LOG_WIDTH,
+  type SqlValue,
   TRANSITION_COLUMNS,
-  transitionParams,
+  TRANSITION_WIDTH,
 } from './sqlite-rows.js';
-import type { StoreWrite } from './store.js';
+import { CREATE, LOG, UPDATE, type WireBatch, WireReader } from './sqlite-wire.js';
 
 type Statement = BetterSqlite3.Statement<unknown[]>;
-type Patch = Extract<StoreWrite, { op: 'update' }>['patch'];
-type PatchKey = keyof Patch;
 
+/** An instance created in the batch being applied: its row's values (seq not yet appended). */
+interface Created {
+  params: SqlValue[];
+  seq: number;
+}
+
+/** Updates of a stored instance in the batch being applied: fields by number, transitions. */
 interface PendingUpdate {
-  patch: Patch;
-  transitions: StateTransition[];
+  fields: Map<number, SqlValue>;
+  transitions: SqlValue[][];
 }
 
 /** Patch shapes are few; past this many cached statements something is wrong, so start over. */
 const MAX_CACHED_UPDATES = 128;
 
 /**
- * Applies write batches: the hot path of the store. A batch runs as one transaction over
- * statements prepared once; an update's statement is prepared once per set of patched fields
- * (the manager patches a handful of shapes) and cached. A batch that fails anywhere leaves
- * nothing of itself behind.
+ * Applies write batches (sqlite-wire.ts): the hot path of the store. A batch runs as one
+ * transaction over statements prepared once; an update's statement is prepared once per set of
+ * patched fields (the manager patches a handful of shapes) and cached. A batch that fails
+ * anywhere leaves nothing of itself behind.
  *
  * Changes to one instance within a batch are merged, because each statement on a row rewrites
  * it and its state indexes, and a short job often goes from queued to completed within one
@@ -51,11 +55,11 @@ export class SqliteWriter {
   readonly #insertLog: Statement;
   readonly #selectSeq: BetterSqlite3.Statement<[string], number>;
   readonly #updates = new Map<string, BetterSqlite3.Statement<unknown[], number>>();
-  readonly #applyBatch: (batch: readonly StoreWrite[]) => void;
+  readonly #applyBatch: (wire: WireBatch) => void;
   /** The `seq` of the next created instance: one past the largest stored (creation order). */
   #nextSeq: number;
-  /** Instances created in the batch being applied, not inserted yet, with their seq. */
-  readonly #created = new Map<string, { instance: InstanceRecord; seq: number }>();
+  /** Instances created in the batch being applied, not inserted yet, by id. */
+  readonly #created = new Map<string, Created>();
   /** Updates of stored instances in the batch being applied, merged per instance. */
   readonly #patched = new Map<string, PendingUpdate>();
   /** The seq of each stored instance the batch being applied has touched. */
@@ -71,12 +75,12 @@ export class SqliteWriter {
       .pluck();
     const last = db.prepare('SELECT max(seq) FROM instances').pluck().get() as number | null;
     this.#nextSeq = (last ?? 0) + 1;
-    this.#applyBatch = db.transaction((batch: readonly StoreWrite[]) => this.#applyAll(batch));
+    this.#applyBatch = db.transaction((wire: WireBatch) => this.#applyAll(new WireReader(wire)));
   }
 
-  write(batch: readonly StoreWrite[]): void {
+  write(wire: WireBatch): void {
     try {
-      this.#applyBatch(batch);
+      this.#applyBatch(wire);
     } finally {
       this.#created.clear();
       this.#patched.clear();
@@ -84,74 +88,85 @@ export class SqliteWriter {
     }
   }
 
-  #applyAll(batch: readonly StoreWrite[]): void {
-    for (const write of batch) this.#apply(write);
-    for (const [id, pending] of this.#patched) this.#patchStored(id, pending);
-    for (const { instance, seq } of this.#created.values()) {
-      this.#insertInstance.run(instanceParams(instance, seq));
+  #applyAll(reader: WireReader): void {
+    while (!reader.done) {
+      const op = reader.next();
+      if (op === CREATE) this.#create(reader);
+      else if (op === UPDATE) this.#update(reader);
+      else if (op === LOG) this.#log(reader);
+      else throw new TypeError(`a write batch holds ${op} where a change begins`);
     }
-  }
-
-  #apply(write: StoreWrite): void {
-    switch (write.op) {
-      case 'create':
-        this.#create(write.instance, write.transitions);
-        break;
-      case 'update':
-        this.#update(write.id, write.patch, write.transition);
-        break;
-      case 'log': {
-        const seq = this.#seqOf(write.line.instanceId);
-        if (seq !== undefined) this.#insertLog.run(logParams(write.line, seq));
-        break;
-      }
+    for (const [id, pending] of this.#patched) this.#patchStored(id, pending);
+    for (const { params, seq } of this.#created.values()) {
+      params.push(seq);
+      this.#insertInstance.run(params);
     }
   }
 
   /** Holds the row back until the batch ends, so its updates in the batch merge into it. */
-  #create(instance: InstanceRecord, transitions: readonly StateTransition[]): void {
-    const twin = this.#created.get(instance.id);
+  #create(reader: WireReader): void {
+    const params = reader.take(INSTANCE_WIDTH);
+    const id = params[0] as string;
+    const twin = this.#created.get(id);
     // A second create of one id: write the first now, so the second fails as a duplicate.
-    if (twin) this.#insertInstance.run(instanceParams(twin.instance, twin.seq));
+    if (twin) this.#insertInstance.run([...twin.params, twin.seq]);
 
     const seq = this.#nextSeq++;
-    this.#created.set(instance.id, { instance: { ...instance }, seq });
-    for (const transition of transitions) {
-      this.#insertTransition.run(transitionParams(transition, seq));
-    }
+    this.#created.set(id, { params, seq });
+    for (let n = reader.nextNumber(); n > 0; n--) this.#insertTransitionOf(reader, seq);
   }
 
-  #update(id: string, patch: Patch, transition: StateTransition | undefined): void {
+  #update(reader: WireReader): void {
+    const id = reader.nextString();
     const created = this.#created.get(id);
-    if (created) {
-      Object.assign(created.instance, patch);
-      if (transition) this.#insertTransition.run(transitionParams(transition, created.seq));
-      return;
+    const pending = created === undefined ? this.#pendingUpdate(id) : undefined;
+    for (let n = reader.nextNumber(); n > 0; n--) {
+      const field = reader.nextNumber();
+      const value = reader.next();
+      if (created) created.params[1 + field] = value;
+      else pending?.fields.set(field, value);
     }
+    if (reader.nextNumber() === 0) return;
+    if (created) this.#insertTransitionOf(reader, created.seq);
+    else pending?.transitions.push(reader.take(TRANSITION_WIDTH));
+  }
+
+  #log(reader: WireReader): void {
+    const params = reader.take(LOG_WIDTH);
+    const seq = this.#seqOf(params[0] as string);
+    if (seq === undefined) return;
+    params.push(seq);
+    this.#insertLog.run(params);
+  }
+
+  #insertTransitionOf(reader: WireReader, seq: number): void {
+    const params = reader.take(TRANSITION_WIDTH);
+    params.push(seq);
+    this.#insertTransition.run(params);
+  }
+
+  #pendingUpdate(id: string): PendingUpdate {
     let pending = this.#patched.get(id);
     if (pending === undefined) {
-      pending = { patch: {}, transitions: [] };
+      pending = { fields: new Map(), transitions: [] };
       this.#patched.set(id, pending);
     }
-    Object.assign(pending.patch, patch);
-    if (transition) pending.transitions.push(transition);
+    return pending;
   }
 
   /** Applies the merged patch to a stored row, then its transitions; skips an unknown id. */
-  #patchStored(id: string, { patch, transitions }: PendingUpdate): void {
-    const keys = Object.keys(patch) as PatchKey[];
+  #patchStored(id: string, { fields, transitions }: PendingUpdate): void {
     let seq: number | undefined;
-    if (keys.length === 0) {
+    if (fields.size === 0) {
       seq = this.#seqOf(id);
     } else {
-      const statement = this.#updateStatement(keys);
-      const params = keys.map((key) => encodeField(key, patch[key]));
-      params.push(id);
-      seq = statement.get(params);
+      const params = [...fields.values(), id];
+      seq = this.#updateStatement([...fields.keys()]).get(params);
     }
     if (seq === undefined) return;
-    for (const transition of transitions) {
-      this.#insertTransition.run(transitionParams(transition, seq));
+    for (const params of transitions) {
+      params.push(seq);
+      this.#insertTransition.run(params);
     }
   }
 
@@ -164,11 +179,11 @@ export class SqliteWriter {
     return seq;
   }
 
-  #updateStatement(keys: readonly PatchKey[]): BetterSqlite3.Statement<unknown[], number> {
-    const signature = keys.join(',');
+  #updateStatement(fields: readonly number[]): BetterSqlite3.Statement<unknown[], number> {
+    const signature = fields.join(',');
     let statement = this.#updates.get(signature);
     if (statement === undefined) {
-      const sets = keys.map((key) => `${columnOf(key)} = ?`).join(', ');
+      const sets = fields.map((field) => `${columnOf(field)} = ?`).join(', ');
       const sql = `UPDATE instances SET ${sets} WHERE id = ? RETURNING seq`;
       statement = this.#db.prepare<unknown[], number>(sql).pluck();
       if (this.#updates.size >= MAX_CACHED_UPDATES) this.#updates.clear();
@@ -178,8 +193,9 @@ export class SqliteWriter {
   }
 }
 
-function columnOf(key: string): string {
-  const field = INSTANCE_FIELDS[key as PatchKey];
-  if (field === undefined) throw new TypeError(`an update patches "${key}", not an instance field`);
-  return field.name;
+function columnOf(field: number): string {
+  const column = INSTANCE_FIELD_COLUMNS[field];
+  if (column === undefined)
+    throw new TypeError(`a write batch patches field ${field}, which no instance has`);
+  return column;
 }

@@ -64,6 +64,14 @@ export interface Store {
    */
   write(batch: readonly StoreWrite[]): Promise<void>;
 
+  /**
+   * How many `write` calls the manager may have waiting on this store at once; 1 when absent.
+   * A store that takes more applies them in the order they were called, and once one fails it
+   * applies none of the writes called before that failure was reported: each of them rejects
+   * too, and the manager sends them all again, in order.
+   */
+  readonly writesInFlight?: number;
+
   getInstance(id: string): Promise<InstanceRecord | undefined>;
   queryInstances(query: InstanceQuery): Promise<InstanceRecord[]>;
   /** Counts every instance the query matches: `limit`, `offset` and `order` do not apply. */
