@@ -90,6 +90,21 @@ describe('HistoryWriter', () => {
     ]);
   });
 
+  it('sends a full batch from write itself while the store has room, before the caller yields', () => {
+    const { store, calls } = handStore(2);
+    const writer = writerOn(store);
+    writer.write(log(1));
+    expect(calls).toHaveLength(0);
+    writer.write(log(2));
+    expect(numbersOf(calls)).toEqual([[1, 2]]);
+    for (let n = 3; n <= 8; n++) writer.write(log(n));
+    expect(numbersOf(calls)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(writer.pending).toBe(4);
+  });
+
   it('counts a write stored only once those sent before it are', async () => {
     const { store, calls } = handStore(2);
     const writer = writerOn(store);

@@ -74,6 +74,7 @@ export class HistoryWriter {
   #written = 0;
   #stored = 0;
   #armed = false;
+  #timer: NodeJS.Timeout | undefined;
   /** A write failed: nothing is sent until every batch at the store has ended and the wait passed. */
   #failing = false;
   /** When the oldest change or waiter not yet sent arrived (performance.now()), if any. */
@@ -103,7 +104,8 @@ export class HistoryWriter {
     this.#buffer.push(change);
     this.#written++;
     this.#waitingSince ??= performance.now();
-    this.#arm();
+    if (this.#buffer.length < this.#maxBatchSize) this.#arm();
+    else if (!this.#failing && this.#sent.length < this.#maxInFlight) this.#send();
   }
 
   /** Runs `callback` once every change written before this call is in the store. */
@@ -123,18 +125,29 @@ export class HistoryWriter {
     // Nothing to send: waiters are settled when the writes at the store end.
     if (this.#buffer.length === 0 && this.#sent.length > 0) return;
     this.#armed = true;
-    if (this.#options.batchDelayMs === 0) queueMicrotask(() => this.#send());
-    else setTimeout(() => this.#send(), delayMs);
+    if (this.#options.batchDelayMs === 0) queueMicrotask(() => this.#sendIfArmed());
+    else this.#timer = setTimeout(() => this.#sendIfArmed(), delayMs);
   }
 
+  /** A full batch may have gone at once (see write) since the send was armed. */
+  #sendIfArmed(): void {
+    if (this.#armed) this.#send();
+  }
+
+  /**
+   * Sends the next batch. Called from a timer, or from `write` as soon as a full batch is
+   * waiting and the store has room for it: in a burst of writes (a loop scheduling thousands
+   * of instances) the store starts on the first batches while the burst goes on.
+   */
   #send(): void {
     this.#armed = false;
+    clearTimeout(this.#timer);
     if (this.#failing) return;
     const batch = this.#buffer.splice(0, this.#maxBatchSize);
     if (this.#buffer.length === 0) this.#waitingSince = undefined;
     const sent: Sent = { batch, outcome: 'pending' };
     this.#sent.push(sent);
-    this.#options.store.write(batch).then(
+    this.#storeWrite(batch).then(
       () => this.#ended(sent, 'stored'),
       (error: unknown) => {
         this.#failed(error);
@@ -142,6 +155,15 @@ export class HistoryWriter {
       },
     );
     this.#next();
+  }
+
+  /** The store's write of a batch; a store that throws instead of rejecting rejects all the same. */
+  #storeWrite(batch: StoreWrite[]): Promise<void> {
+    try {
+      return this.#options.store.write(batch);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Takes the writes that have ended from the front of the line, in the order they were sent. */
@@ -179,9 +201,10 @@ export class HistoryWriter {
    * timer of 0 runs after them; setImmediate could run before them).
    */
   #sendNextTurn(): void {
-    if (this.#armed || this.#sent.length >= this.#maxInFlight) return;
+    if (this.#sent.length >= this.#maxInFlight) return;
+    clearTimeout(this.#timer);
     this.#armed = true;
-    setTimeout(() => this.#send(), 0);
+    this.#timer = setTimeout(() => this.#sendIfArmed(), 0);
   }
 
   /** Stops sending: the batches sent after the failed one fail too, and all go again later. */
