@@ -8,21 +8,26 @@ export interface HistoryWriterOptions {
    * stores gather a few ms so that each transaction carries many writes.
    */
   batchDelayMs: number;
-  /** Called when a batch fails; the batch is kept and sent again after `retryDelayMs`. */
+  /**
+   * Called when a batch fails (once, not again for the batches sent after it); the batch is
+   * kept and sent again after `retryDelayMs`.
+   */
   onError: (error: unknown) => void;
   /** Wait before a failed batch is sent again, in ms. Default 1,000. */
   retryDelayMs?: number;
   /**
    * The most changes one batch carries. A burst larger than this (100,000 instances scheduled
-   * in a loop, or recovered at start) goes to the store as several batches, each on a timer
-   * of its own, so that other timers and I/O run between them. Default 1,000.
+   * in a loop, or recovered at start) goes to the store as several batches: a full batch goes
+   * at once while the store has room for it (`Store.writesInFlight`), the others each on a
+   * timer of its own, so that other timers and I/O run between them. Default 1,000.
    */
   maxBatchSize?: number;
 }
 
 /**
- * 1,000 changes (about 250 short instances) take the SQLite store 5–15 ms to write on a
- * two-core VM: long enough to carry a burst in few transactions, short enough for timers.
+ * 1,000 changes (1,000 new instances, or about 500 that ran) take the SQLite store's thread
+ * 10–30 ms to write on a two-core VM, and this thread 1–2 ms to encode and send: few
+ * transactions for a burst, short enough for a query waiting behind one.
  */
 const DEFAULT_MAX_BATCH_SIZE = 1_000;
 
