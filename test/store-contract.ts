@@ -124,6 +124,8 @@ export async function expectInvalid(call: () => Promise<unknown>, path: string):
   expect((error as InvalidOptionError).path).toBe(path);
 }
 
+type UpdateWrite = Extract<StoreWrite, { op: 'update' }>;
+
 /** An instance to seed: its id and the fields that differ from the factory's defaults. */
 type Spec = [id: string, overrides?: Partial<InstanceRecord>];
 
@@ -264,6 +266,24 @@ export function describeStoreContract(
         expect(await store.getInstance('a')).toMatchObject({ kind: 'email' });
         expect(await store.getInstance('b')).toBeUndefined();
         expect(await store.lookupInstanceLogs({ instanceId: 'a' })).toEqual([]);
+      });
+
+      it('rejects a batch with an unknown change or a transition of another instance, changing nothing', async () => {
+        const [a] = await seed(['a']);
+        const b = make.instance('b');
+        const stray = make.transition(b, 'created', T0);
+        const unknown = { op: 'delete', id: 'a' } as unknown as StoreWrite;
+        const moved = make.update(a as InstanceRecord, 'running', T0 + 1) as UpdateWrite;
+        const foreign = { ...moved, transition: { ...make.transition(b, 'running', T0 + 1) } };
+
+        await expectInvalid(() => store.write([make.create(b), unknown]), 'batch[1].op');
+        await expectInvalid(
+          () => store.write([{ op: 'create', instance: make.instance('c'), transitions: [stray] }]),
+          'batch[0].transitions[0].instanceId',
+        );
+        await expectInvalid(() => store.write([foreign]), 'batch[0].transition.instanceId');
+        expect(await store.countInstances({})).toBe(1);
+        expect(await store.getInstance('a')).toMatchObject({ state: 'scheduled' });
       });
 
       it('returns copies: changing a returned record does not change the store', async () => {

@@ -20,7 +20,7 @@
  */
 
 import type { Clock } from '../clock.js';
-import { InvalidOptionError, StoreError } from '../errors.js';
+import { StoreError } from '../errors.js';
 import {
   type ClearFilter,
   type HistoryQuery,
@@ -47,6 +47,7 @@ import {
   logMatcher,
   orderAndPage,
   transitionMatcher,
+  validateBatch,
   validateClaimOptions,
   validateClearFilter,
   validateHistoryQuery,
@@ -252,14 +253,9 @@ export class MemoryStore implements Store {
 
   /** Checks what could fail before anything is applied, so a batch applies whole or not at all. */
   #checkBatch(batch: readonly StoreWrite[]): void {
-    if (!Array.isArray(batch)) throw new InvalidOptionError('batch', 'an array of writes', batch);
-
+    validateBatch(batch);
     const created = new Set<string>();
-    batch.forEach((change: StoreWrite, index) => {
-      const op: unknown = change?.op;
-      if (op !== 'create' && op !== 'update' && op !== 'log') {
-        throw new InvalidOptionError(`batch[${index}].op`, 'one of create, update, log', op);
-      }
+    batch.forEach((change: StoreWrite) => {
       if (change.op !== 'create') return;
 
       const id = change.instance.id;

@@ -33,7 +33,7 @@ import {
   checkOneOf,
   checkString,
 } from '../validate/options.js';
-import type { ClaimOptions } from './store.js';
+import type { ClaimOptions, StoreWrite } from './store.js';
 
 /** The paging fields every query shares. */
 export interface Page {
@@ -201,6 +201,46 @@ export function validateRenewal(owner: string, ids: readonly string[], leaseUnti
 // ─── matching ──────────────────────────────────────────────────────────────────────────────
 
 /** A set of the values a one-or-many field allows, or undefined when the field is absent. */
+/**
+ * What every store checks of a batch before it changes anything: an array of known changes,
+ * whose transitions belong to the instance of their change.
+ */
+export function validateBatch(batch: readonly StoreWrite[]): void {
+  if (!Array.isArray(batch)) throw new InvalidOptionError('batch', 'an array of writes', batch);
+  batch.forEach((change: StoreWrite, index) => {
+    const path = `batch[${index}]`;
+    switch (change?.op) {
+      case 'create':
+        change.transitions.forEach((transition, n) => {
+          checkOwner(transition, change.instance.id, `${path}.transitions[${n}].instanceId`);
+        });
+        break;
+      case 'update':
+        if (change.transition)
+          checkOwner(change.transition, change.id, `${path}.transition.instanceId`);
+        break;
+      case 'log':
+        break;
+      default:
+        throw new InvalidOptionError(`${path}.op`, 'one of create, update, log', opOf(change));
+    }
+  });
+}
+
+function opOf(change: unknown): unknown {
+  return (change as { op?: unknown } | null | undefined)?.op;
+}
+
+function checkOwner(transition: StateTransition, id: string, path: string): void {
+  if (transition?.instanceId !== id) {
+    throw new InvalidOptionError(
+      path,
+      `"${id}", the instance of its change`,
+      transition?.instanceId,
+    );
+  }
+}
+
 export function toSet<T>(value: T | readonly T[] | undefined): ReadonlySet<T> | undefined {
   if (value === undefined) return undefined;
   return new Set(Array.isArray(value) ? (value as readonly T[]) : [value as T]);

@@ -12,7 +12,7 @@ import type {
 } from '../types.js';
 import { ACTIVE_STATES } from '../types.js';
 import { checkObject, checkString } from '../validate/options.js';
-import { validateClaimOptions, validateRenewal } from './query.js';
+import { validateBatch, validateClaimOptions, validateRenewal } from './query.js';
 import type { EngineRequest, Rows } from './sqlite-engine.js';
 import { sqliteStoreError } from './sqlite-errors.js';
 import { claimFile, type FileClaim } from './sqlite-open.js';
@@ -128,6 +128,7 @@ export class SqliteStore implements Store {
   }
 
   async write(batch: readonly StoreWrite[]): Promise<void> {
+    validateBatch(batch);
     if (batch.length === 0) return;
     const now = this.#options.clock.now();
     const epoch = this.#writeEpoch;

@@ -24,6 +24,7 @@ interface Created {
 /** Updates of a stored instance in the batch being applied: fields by number, transitions. */
 interface PendingUpdate {
   fields: Map<number, SqlValue>;
+  /** Each transition's values from the wire; its instance's id and seq are appended. */
   transitions: SqlValue[][];
 }
 
@@ -130,7 +131,7 @@ export class SqliteWriter {
 
     const seq = this.#nextSeq++;
     this.#created.set(id, { params, seq });
-    for (let n = reader.nextNumber(); n > 0; n--) this.#insertTransitionOf(reader, seq);
+    for (let n = reader.nextNumber(); n > 0; n--) this.#insertTransitionOf(reader, id, seq);
   }
 
   #update(reader: WireReader): void {
@@ -144,7 +145,7 @@ export class SqliteWriter {
       else pending?.fields.set(field, value);
     }
     if (reader.nextNumber() === 0) return;
-    if (created) this.#insertTransitionOf(reader, created.seq);
+    if (created) this.#insertTransitionOf(reader, id, created.seq);
     else pending?.transitions.push(reader.take(TRANSITION_WIDTH));
   }
 
@@ -156,9 +157,9 @@ export class SqliteWriter {
     this.#insertLog.run(params);
   }
 
-  #insertTransitionOf(reader: WireReader, seq: number): void {
+  #insertTransitionOf(reader: WireReader, id: string, seq: number): void {
     const params = reader.take(TRANSITION_WIDTH);
-    params.push(seq);
+    params.push(id, seq);
     this.#insertTransition.run(params);
   }
 
@@ -176,7 +177,7 @@ export class SqliteWriter {
     const seq = fields.size === 0 ? this.#seqOf(id) : this.#patchRow(id, fields);
     if (seq === undefined) return;
     for (const params of transitions) {
-      params.push(seq);
+      params.push(id, seq);
       this.#insertTransition.run(params);
     }
   }
