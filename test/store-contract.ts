@@ -268,7 +268,7 @@ export function describeStoreContract(
         expect(await store.lookupInstanceLogs({ instanceId: 'a' })).toEqual([]);
       });
 
-      it('rejects a batch with an unknown change or a transition of another instance, changing nothing', async () => {
+      it('rejects a batch with an unknown change or a transition of another instance or kind, changing nothing', async () => {
         const [a] = await seed(['a']);
         const b = make.instance('b');
         const stray = make.transition(b, 'created', T0);
@@ -282,6 +282,12 @@ export function describeStoreContract(
           'batch[0].transitions[0].instanceId',
         );
         await expectInvalid(() => store.write([foreign]), 'batch[0].transition.instanceId');
+        const d = make.instance('d');
+        const otherKind = { ...make.transition(d, 'created', T0), kind: 'sms' };
+        await expectInvalid(
+          () => store.write([{ op: 'create', instance: d, transitions: [otherKind] }]),
+          'batch[0].transitions[0].kind',
+        );
         expect(await store.countInstances({})).toBe(1);
         expect(await store.getInstance('a')).toMatchObject({ state: 'scheduled' });
       });

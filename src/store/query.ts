@@ -213,6 +213,7 @@ export function validateBatch(batch: readonly StoreWrite[]): void {
       case 'create':
         change.transitions.forEach((transition, n) => {
           checkOwner(transition, change.instance.id, `${path}.transitions[${n}].instanceId`);
+          checkKind(transition, change.instance.kind, `${path}.transitions[${n}].kind`);
         });
         break;
       case 'update':
@@ -238,6 +239,12 @@ function checkOwner(transition: StateTransition, id: string, path: string): void
       `"${id}", the instance of its change`,
       transition?.instanceId,
     );
+  }
+}
+
+function checkKind(transition: StateTransition, kind: string, path: string): void {
+  if (transition.kind !== kind) {
+    throw new InvalidOptionError(path, `"${kind}", the kind of its instance`, transition.kind);
   }
 }
 

@@ -60,8 +60,10 @@ export interface Store {
    * Applies a batch of changes in order, atomically where the store can. An update or log line
    * for an instance the store does not hold (cleared, evicted, never created) is ignored.
    * A create of an id the store already holds rejects with StoreError and applies no part of
-   * the batch. A transition belongs to the instance of its change. The store may keep what it
-   * is handed as it is: the caller does not change a record, transition or line afterwards.
+   * the batch. A transition belongs to the instance of its change, and a transition's or log
+   * line's `kind` is its instance's kind (a store may keep only the instance's). The store may
+   * keep what it is handed as it is: the caller does not change a record, transition or line
+   * afterwards.
    */
   write(batch: readonly StoreWrite[]): Promise<void>;
 
