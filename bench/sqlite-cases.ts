@@ -38,6 +38,8 @@ export async function runBatch(manager: JobManager, count: number): Promise<Batc
   const started = performance.now();
   for (let n = 0; n < count; n++) manager.schedule('trivial', { n });
   await manager.onIdle();
+  // onIdle resolves once nothing is live; the last changes may still be on their way.
+  await manager.flushHistory();
   const rate = (count * 1_000) / (performance.now() - started);
   const cpuAfter = mainThreadCpuMs();
   const mainUs =
