@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidOptionError, StoreError } from '../src/errors.js';
 import { SQLITE_STORE_RETENTION } from '../src/store/sqlite-options.js';
-import { APPLICATION_ID, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION } from '../src/store/sqlite-schema.js';
 import { openSqliteStore, SqliteStore } from '../src/store/sqlite-store.js';
 import type { StoreWrite } from '../src/store/store.js';
 import { describeStoreContract, RecordFactory, T0 } from './store-contract.js';
@@ -149,6 +149,54 @@ describe('SqliteStore: schema', () => {
     expect(raw.pragma('application_id', { simple: true })).toBe(APPLICATION_ID);
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
     raw.close();
+  });
+
+  it('migrates a version 1 file on open, keeping its instances, history and logs', async () => {
+    const raw = new Database(file);
+    raw.exec(MIGRATIONS[0] as string);
+    raw.pragma(`application_id = ${APPLICATION_ID}`);
+    raw.pragma('user_version = 1');
+    const backoff = JSON.stringify({ type: 'fixed', delayMs: 10 });
+    raw.exec(`INSERT INTO instances (seq, id, kind, args, priority, state, attempt, max_retries,
+        backoff, created_at, due_at, updated_at, finished_at, result)
+      VALUES (1, 'a', 'email', '{"to":"ada"}', 5, 'completed', 1, 0, '${backoff}',
+        ${T0}, ${T0}, ${T0 + 20}, ${T0 + 20}, '{"sent":true}')`);
+    raw.exec(`INSERT INTO transitions (instance_seq, instance_id, kind, state, attempt, at, seq)
+      VALUES (1, 'a', 'email', 'created', 1, ${T0}, 1), (1, 'a', 'email', 'running', 1, ${T0 + 10}, 2),
+        (1, 'a', 'email', 'completed', 1, ${T0 + 20}, 4)`);
+    raw.exec(`INSERT INTO logs (instance_seq, instance_id, kind, attempt, level, message, at, seq)
+      VALUES (1, 'a', 'email', 1, 'info', 'sending', ${T0 + 15}, 3)`);
+    raw.close();
+
+    const store = await openStore();
+    expect((await store.getInstance('a'))?.result).toEqual({ sent: true });
+    const history = await store.lookupInstanceHistory({ kind: 'email' });
+    expect(history.map(({ instanceId, kind, state }) => [instanceId, kind, state])).toEqual([
+      ['a', 'email', 'created'],
+      ['a', 'email', 'running'],
+      ['a', 'email', 'completed'],
+    ]);
+    const lines = await store.lookupInstanceLogs({ instanceId: 'a' });
+    expect(lines).toEqual([
+      {
+        instanceId: 'a',
+        kind: 'email',
+        attempt: 1,
+        level: 'info',
+        message: 'sending',
+        at: T0 + 15,
+        seq: 3,
+      },
+    ]);
+    await store.write([make.create(make.instance('b'))]);
+    expect(await store.countInstances({})).toBe(2);
+    await store.close();
+
+    const migrated = new Database(file, { readonly: true });
+    expect(migrated.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const columns = migrated.prepare("SELECT name FROM pragma_table_info('transitions')").pluck();
+    expect(columns.all()).not.toContain('instance_id');
+    migrated.close();
   });
 
   it('refuses a newer schema version and leaves the file byte for byte unchanged', async () => {

@@ -38,6 +38,15 @@ type Filter = string | readonly string[];
 /** History and log rows of one instance, through the index on its `seq` (see sqlite-schema). */
 const OF_INSTANCE = 'instance_seq = (SELECT seq FROM instances WHERE id = ?)';
 
+/**
+ * History and log rows hold neither the id nor the kind of their instance (see sqlite-schema):
+ * queries join the instance for both. Every row has its instance: deleting one deletes them.
+ */
+const HISTORY = `SELECT h.*, i.id AS instance_id, i.kind FROM transitions h
+  JOIN instances i ON i.seq = h.instance_seq`;
+const LOGS = `SELECT h.*, i.id AS instance_id, i.kind FROM logs h
+  JOIN instances i ON i.seq = h.instance_seq`;
+
 class Where {
   readonly clauses: string[] = [];
   readonly params: unknown[] = [];
@@ -77,18 +86,18 @@ export function instancesSql(query: InstanceQuery, count: boolean): Sql {
 export function historySql(query: HistoryQuery): Sql {
   validateHistoryQuery(query);
   const where = timeWhere(query);
-  where.match('state', query.state);
+  where.match('h.state', query.state);
   const order = timedOrder(query.order);
-  return page(`SELECT * FROM transitions${where}${order}`, where.params, query);
+  return page(`${HISTORY}${where}${order}`, where.params, query);
 }
 
 export function logsSql(query: LogQuery): Sql {
   validateLogQuery(query);
   const where = timeWhere(query);
   const levels = levelsOf(query);
-  if (levels !== undefined) where.match('level', levels);
+  if (levels !== undefined) where.match('h.level', levels);
   const order = timedOrder(query.order);
-  return page(`SELECT * FROM logs${where}${order}`, where.params, query);
+  return page(`${LOGS}${where}${order}`, where.params, query);
 }
 
 /** Final instances that finished before the bound; their history and logs go by trigger. */
@@ -106,17 +115,23 @@ export function clearLogsSql(filter: LogClearFilter): Sql {
   validateLogClearFilter(filter);
   const where = new Where();
   where.add('at < ?', filter.before);
-  where.match('kind', filter.kind);
+  if (filter.kind !== undefined) {
+    const kinds = new Where();
+    kinds.match('kind', filter.kind);
+    const ofKinds = `instance_seq IN (SELECT seq FROM instances${kinds})`;
+    where.add(ofKinds, kinds.params[0]);
+  }
   if (filter.instanceId !== undefined) where.add(OF_INSTANCE, filter.instanceId);
   return { text: `DELETE FROM logs${where}`, params: where.params };
 }
 
+/** The filters history and log queries share, on their rows `h` joined to instances `i`. */
 function timeWhere(query: HistoryQuery | LogQuery): Where {
   const where = new Where();
-  if (query.instanceId !== undefined) where.add(OF_INSTANCE, query.instanceId);
-  where.match('kind', query.kind);
-  if (query.after !== undefined) where.add('at > ?', query.after);
-  if (query.before !== undefined) where.add('at < ?', query.before);
+  if (query.instanceId !== undefined) where.add(`h.${OF_INSTANCE}`, query.instanceId);
+  where.match('i.kind', query.kind);
+  if (query.after !== undefined) where.add('h.at > ?', query.after);
+  if (query.before !== undefined) where.add('h.at < ?', query.before);
   return where;
 }
 
@@ -130,7 +145,9 @@ function levelsOf(query: LogQuery): readonly LogLevel[] | undefined {
 
 /** Ties on `at` and `seq` keep the order they were written in, either way. */
 function timedOrder(order: 'asc' | 'desc' | undefined): string {
-  return order === 'desc' ? ' ORDER BY at DESC, seq DESC, rowid' : ' ORDER BY at, seq, rowid';
+  return order === 'desc'
+    ? ' ORDER BY h.at DESC, h.seq DESC, h.rowid'
+    : ' ORDER BY h.at, h.seq, h.rowid';
 }
 
 function orderBy(columns: readonly string[], order: 'asc' | 'desc' | undefined): string {

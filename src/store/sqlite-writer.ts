@@ -1,10 +1,10 @@
 import type BetterSqlite3 from 'better-sqlite3';
+import { BulkInsert } from './sqlite-bulk-insert.js';
 import {
   INSTANCE_COLUMNS,
   INSTANCE_FIELD_COLUMNS,
   INSTANCE_FIELD_NUMBERS,
   INSTANCE_WIDTH,
-  insertSql,
   LOG_COLUMNS,
   LOG_WIDTH,
   type SqlValue,
@@ -13,20 +13,25 @@ import {
 } from './sqlite-rows.js';
 import { CREATE, LOG, UPDATE, type WireBatch, WireReader } from './sqlite-wire.js';
 
-type Statement = BetterSqlite3.Statement<unknown[]>;
-
 /** An instance created in the batch being applied: its row's values (seq not yet appended). */
 interface Created {
   params: SqlValue[];
   seq: number;
 }
 
-/** Updates of a stored instance in the batch being applied: fields by number, transitions. */
+/** Updates of a stored instance in the batch being applied, merged. */
 interface PendingUpdate {
-  fields: Map<number, SqlValue>;
-  /** Each transition's values from the wire; its instance's id and seq are appended. */
+  /** Each patched field's latest value, by field number; undefined where not patched. */
+  values: (SqlValue | undefined)[];
+  /** The patched fields, one bit per field number: the shape of the UPDATE. */
+  mask: number;
+  /** Each transition's values from the wire; its instance's seq is appended. */
   transitions: SqlValue[][];
 }
+
+/** An instance has 21 fields besides its id; a patch's mask has a bit for each, of 31. */
+const FIELD_COUNT = INSTANCE_FIELD_COLUMNS.length;
+if (FIELD_COUNT > 31) throw new Error('an instance has more fields than a patch mask has bits');
 
 /** Patch shapes are few; past this many cached statements something is wrong, so start over. */
 const MAX_CACHED_UPDATES = 128;
@@ -35,9 +40,10 @@ const FINISHED_AT = INSTANCE_FIELD_NUMBERS.get('finishedAt') as number;
 
 /**
  * Applies write batches (sqlite-wire.ts): the hot path of the store. A batch runs as one
- * transaction over statements prepared once; an update's statement is prepared once per set of
- * patched fields (the manager patches a handful of shapes) and cached. A batch that fails
- * anywhere leaves nothing of itself behind.
+ * transaction over statements prepared once; rows are inserted many to a statement
+ * (sqlite-bulk-insert.ts), and an update's statement is prepared once per set of patched
+ * fields (the manager patches a handful of shapes) and cached. A batch that fails anywhere
+ * leaves nothing of itself behind.
  *
  * Changes to one instance within a batch are merged, because each statement on a row rewrites
  * it and its state indexes, and a short job often goes from queued to completed within one
@@ -58,11 +64,13 @@ const FINISHED_AT = INSTANCE_FIELD_NUMBERS.get('finishedAt') as number;
  */
 export class SqliteWriter {
   readonly #db: BetterSqlite3.Database;
-  readonly #insertInstance: Statement;
-  readonly #insertTransition: Statement;
-  readonly #insertLog: Statement;
+  readonly #instances: BulkInsert;
+  readonly #transitions: BulkInsert;
+  readonly #logs: BulkInsert;
   readonly #selectSeq: BetterSqlite3.Statement<[string], number>;
-  readonly #updates = new Map<string, BetterSqlite3.Statement<unknown[], number>>();
+  /** UPDATE statements by the mask of their fields, of the row found by seq and by id. */
+  readonly #updatesBySeq = new Map<number, BetterSqlite3.Statement<unknown[]>>();
+  readonly #updatesById = new Map<number, BetterSqlite3.Statement<unknown[], number>>();
   readonly #applyBatch: (wire: WireBatch) => void;
   /** The `seq` of the next created instance: one past the largest stored (creation order). */
   #nextSeq: number;
@@ -79,9 +87,9 @@ export class SqliteWriter {
 
   constructor(db: BetterSqlite3.Database) {
     this.#db = db;
-    this.#insertInstance = db.prepare(insertSql('instances', INSTANCE_COLUMNS));
-    this.#insertTransition = db.prepare(insertSql('transitions', TRANSITION_COLUMNS));
-    this.#insertLog = db.prepare(insertSql('logs', LOG_COLUMNS));
+    this.#instances = new BulkInsert(db, 'instances', INSTANCE_COLUMNS);
+    this.#transitions = new BulkInsert(db, 'transitions', TRANSITION_COLUMNS);
+    this.#logs = new BulkInsert(db, 'logs', LOG_COLUMNS);
     this.#selectSeq = db
       .prepare<[string], number>('SELECT seq FROM instances WHERE id = ?')
       .pluck();
@@ -98,6 +106,9 @@ export class SqliteWriter {
         else this.#unfinished.set(id, seq);
       }
     } finally {
+      this.#instances.clear();
+      this.#transitions.clear();
+      this.#logs.clear();
       this.#created.clear();
       this.#patched.clear();
       this.#seqs.clear();
@@ -116,9 +127,12 @@ export class SqliteWriter {
     for (const [id, pending] of this.#patched) this.#patchStored(id, pending);
     for (const [id, { params, seq }] of this.#created) {
       params.push(seq);
-      this.#insertInstance.run(params);
+      this.#instances.add(params);
       if (params[1 + FINISHED_AT] === null) this.#unfinishedChanges.set(id, seq);
     }
+    this.#instances.flush();
+    this.#transitions.flush();
+    this.#logs.flush();
   }
 
   /** Holds the row back until the batch ends, so its updates in the batch merge into it. */
@@ -127,11 +141,14 @@ export class SqliteWriter {
     const id = params[0] as string;
     const twin = this.#created.get(id);
     // A second create of one id: write the first now, so the second fails as a duplicate.
-    if (twin) this.#insertInstance.run([...twin.params, twin.seq]);
+    if (twin) {
+      this.#instances.add([...twin.params, twin.seq]);
+      this.#instances.flush();
+    }
 
     const seq = this.#nextSeq++;
     this.#created.set(id, { params, seq });
-    for (let n = reader.nextNumber(); n > 0; n--) this.#insertTransitionOf(reader, id, seq);
+    for (let n = reader.nextNumber(); n > 0; n--) this.#insertTransitionOf(reader, seq);
   }
 
   #update(reader: WireReader): void {
@@ -139,63 +156,73 @@ export class SqliteWriter {
     const created = this.#created.get(id);
     const pending = created === undefined ? this.#pendingUpdate(id) : undefined;
     for (let n = reader.nextNumber(); n > 0; n--) {
-      const field = reader.nextNumber();
+      const field = fieldOf(reader.nextNumber());
       const value = reader.next();
-      if (created) created.params[1 + field] = value;
-      else pending?.fields.set(field, value);
+      if (created) {
+        created.params[1 + field] = value;
+      } else if (pending) {
+        pending.values[field] = value;
+        pending.mask |= 1 << field;
+      }
     }
     if (reader.nextNumber() === 0) return;
-    if (created) this.#insertTransitionOf(reader, id, created.seq);
+    if (created) this.#insertTransitionOf(reader, created.seq);
     else pending?.transitions.push(reader.take(TRANSITION_WIDTH));
   }
 
   #log(reader: WireReader): void {
-    const params = reader.take(LOG_WIDTH);
-    const seq = this.#seqOf(params[0] as string);
-    if (seq === undefined) return;
-    params.push(seq);
-    this.#insertLog.run(params);
+    const seq = this.#seqOf(reader.nextString());
+    if (seq === undefined) {
+      reader.skip(LOG_WIDTH);
+      return;
+    }
+    const values = this.#logs.values;
+    reader.copy(LOG_WIDTH, values);
+    values.push(seq);
+    this.#logs.added();
   }
 
-  #insertTransitionOf(reader: WireReader, id: string, seq: number): void {
-    const params = reader.take(TRANSITION_WIDTH);
-    params.push(id, seq);
-    this.#insertTransition.run(params);
+  #insertTransitionOf(reader: WireReader, seq: number): void {
+    const values = this.#transitions.values;
+    reader.copy(TRANSITION_WIDTH, values);
+    values.push(seq);
+    this.#transitions.added();
   }
 
   #pendingUpdate(id: string): PendingUpdate {
     let pending = this.#patched.get(id);
     if (pending === undefined) {
-      pending = { fields: new Map(), transitions: [] };
+      pending = { values: new Array(FIELD_COUNT), mask: 0, transitions: [] };
       this.#patched.set(id, pending);
     }
     return pending;
   }
 
   /** Applies the merged patch to a stored row, then its transitions; skips an unknown id. */
-  #patchStored(id: string, { fields, transitions }: PendingUpdate): void {
-    const seq = fields.size === 0 ? this.#seqOf(id) : this.#patchRow(id, fields);
+  #patchStored(id: string, pending: PendingUpdate): void {
+    const seq = pending.mask === 0 ? this.#seqOf(id) : this.#patchRow(id, pending);
     if (seq === undefined) return;
-    for (const params of transitions) {
-      params.push(id, seq);
-      this.#insertTransition.run(params);
+    for (const params of pending.transitions) {
+      params.push(seq);
+      this.#transitions.add(params);
     }
   }
 
   /** Updates the row of `id` and returns its seq; undefined when the store does not hold it. */
-  #patchRow(id: string, fields: Map<number, SqlValue>): number | undefined {
-    const params = [...fields.values()];
+  #patchRow(id: string, { values, mask }: PendingUpdate): number | undefined {
+    const params: SqlValue[] = [];
+    for (let field = 0; field < FIELD_COUNT; field++) {
+      if (mask & (1 << field)) params.push(values[field] as SqlValue);
+    }
     const known = this.#unfinished.get(id);
     let seq: number | undefined;
     if (known === undefined) {
-      params.push(id);
-      seq = this.#updateStatement(fields, 'id').get(params) as number | undefined;
+      seq = this.#updateById(mask).get(...params, id);
     } else {
-      params.push(known);
-      seq = this.#updateStatement(fields, 'seq').run(params).changes > 0 ? known : undefined;
+      seq = this.#updateBySeq(mask).run(...params, known).changes > 0 ? known : undefined;
     }
-    const finished = fields.get(FINISHED_AT);
     if (seq !== undefined) {
+      const finished = values[FINISHED_AT];
       this.#unfinishedChanges.set(
         id,
         finished === undefined || finished === null ? seq : undefined,
@@ -214,33 +241,43 @@ export class SqliteWriter {
   }
 
   /**
-   * The UPDATE of a set of fields, of the row found by its id (returning its seq) or by its
-   * seq. Statements are cached by shape.
+   * The UPDATE of the fields in `mask` of the row found by its seq. Statements are cached by
+   * shape: the fields are set in the order of their numbers, so a shape is one statement
+   * whatever order a patch named them in (the manager patches a handful of shapes).
    */
-  #updateStatement(
-    fields: Map<number, SqlValue>,
-    by: 'id' | 'seq',
-  ): BetterSqlite3.Statement<unknown[], number> {
-    const numbers = [...fields.keys()];
-    const signature = `${by}:${numbers.join(',')}`;
-    let statement = this.#updates.get(signature);
+  #updateBySeq(mask: number): BetterSqlite3.Statement<unknown[]> {
+    let statement = this.#updatesBySeq.get(mask);
     if (statement === undefined) {
-      const sets = numbers.map((field) => `${columnOf(field)} = ?`).join(', ');
-      const sql = `UPDATE instances SET ${sets} WHERE ${by} = ?`;
-      statement =
-        by === 'id'
-          ? this.#db.prepare<unknown[], number>(`${sql} RETURNING seq`).pluck()
-          : this.#db.prepare<unknown[], number>(sql);
-      if (this.#updates.size >= MAX_CACHED_UPDATES) this.#updates.clear();
-      this.#updates.set(signature, statement);
+      statement = this.#db.prepare(`${updateSql(mask)} WHERE seq = ?`);
+      if (this.#updatesBySeq.size >= MAX_CACHED_UPDATES) this.#updatesBySeq.clear();
+      this.#updatesBySeq.set(mask, statement);
+    }
+    return statement;
+  }
+
+  /** The UPDATE of the fields in `mask` of the row found by its id, returning its seq. */
+  #updateById(mask: number): BetterSqlite3.Statement<unknown[], number> {
+    let statement = this.#updatesById.get(mask);
+    if (statement === undefined) {
+      const sql = `${updateSql(mask)} WHERE id = ? RETURNING seq`;
+      statement = this.#db.prepare<unknown[], number>(sql).pluck();
+      if (this.#updatesById.size >= MAX_CACHED_UPDATES) this.#updatesById.clear();
+      this.#updatesById.set(mask, statement);
     }
     return statement;
   }
 }
 
-function columnOf(field: number): string {
-  const column = INSTANCE_FIELD_COLUMNS[field];
-  if (column === undefined)
-    throw new TypeError(`a write batch patches field ${field}, which no instance has`);
-  return column;
+function updateSql(mask: number): string {
+  const sets: string[] = [];
+  for (let field = 0; field < FIELD_COUNT; field++) {
+    if (mask & (1 << field)) sets.push(`${INSTANCE_FIELD_COLUMNS[field]} = ?`);
+  }
+  return `UPDATE instances SET ${sets.join(', ')}`;
+}
+
+/** A field number from the wire, checked: it picks a column and a bit of a patch's mask. */
+function fieldOf(field: number): number {
+  if (Number.isInteger(field) && field >= 0 && field < FIELD_COUNT) return field;
+  throw new TypeError(`a write batch patches field ${field}, which no instance has`);
 }
