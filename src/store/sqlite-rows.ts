@@ -20,6 +20,11 @@ import { decodeValue, encodeValue } from './sqlite-json.js';
 
 export type SqlValue = string | number | null;
 
+/** Where rows' values are pushed: an array, or a write batch (sqlite-wire.ts). */
+export interface ValueSink {
+  push(...values: SqlValue[]): void;
+}
+
 type InstanceKey = Exclude<keyof InstanceRecord, 'id'>;
 
 interface Column {
@@ -98,7 +103,7 @@ export const INSTANCE_WIDTH = INSTANCE_COLUMNS.length - 1;
  * times as much (every field a lookup by name and a call through its column), and this runs
  * for every instance created, on the thread that schedules.
  */
-export function pushInstance(out: SqlValue[], i: InstanceRecord): void {
+export function pushInstance(out: ValueSink, i: InstanceRecord): void {
   out.push(i.id, i.kind, encodeValue(i.args), i.priority, i.state, i.attempt, i.maxRetries);
   out.push(i.timeoutMs ?? null, encodePolicy(i.backoff), i.createdAt, i.dueAt, i.updatedAt);
   out.push(i.startedAt ?? null, i.finishedAt ?? null, encodeValue(i.result));
@@ -181,7 +186,7 @@ export const TRANSITION_WIDTH = TRANSITION_COLUMNS.length - 1;
  * A transition's columns but its instance's `seq`: it travels in the change of its instance,
  * and the store's thread appends the seq.
  */
-export function pushTransition(out: SqlValue[], t: StateTransition): void {
+export function pushTransition(out: ValueSink, t: StateTransition): void {
   const error = t.error === undefined ? null : encodeValue(t.error);
   out.push(t.state, t.attempt, t.at, t.seq, error, encodeValue(t.result), t.reason ?? null);
 }
@@ -224,7 +229,7 @@ export const LOG_WIDTH = LOG_COLUMNS.length - 1;
  * A log line's instance id, by which the store's thread finds the instance's `seq`, then its
  * columns but that seq, which the thread appends.
  */
-export function pushLog(out: SqlValue[], line: LogLine): void {
+export function pushLog(out: ValueSink, line: LogLine): void {
   const { instanceId, attempt, level, message, at, seq } = line;
   out.push(instanceId, attempt, level, message, encodeValue(line.data), at, seq);
 }

@@ -41,7 +41,7 @@ import {
   transitionFromRow,
 } from './sqlite-rows.js';
 import { SqliteThread } from './sqlite-thread.js';
-import { encodeBatch, type WireBatch } from './sqlite-wire.js';
+import { encodeBatch, transferOf, type WireBatch } from './sqlite-wire.js';
 import type { ClaimOptions, Store, StoreWrite } from './store.js';
 
 export type { SqliteStoreOptions } from './sqlite-options.js';
@@ -135,7 +135,8 @@ export class SqliteStore implements Store {
     const doing = `cannot write a batch of ${batch.length} changes`;
     try {
       const wire = this.#encode(doing, batch);
-      await this.#call({ op: 'write', wire, changes: batch.length, now, epoch }, doing);
+      const request: EngineRequest = { op: 'write', wire, changes: batch.length, now, epoch };
+      await this.#call(request, doing, transferOf(wire));
     } catch (error) {
       if (epoch === this.#writeEpoch) this.#writeEpoch++;
       throw error;
@@ -289,9 +290,9 @@ export class SqliteStore implements Store {
     return rows.map((row) => this.#decode(doing, decode, row));
   }
 
-  #call<T>(request: EngineRequest, doing: string): Promise<T> {
+  #call<T>(request: EngineRequest, doing: string, transfer?: ArrayBuffer[]): Promise<T> {
     const thread = this.#thread;
-    if (thread) return thread.call<T>(request, doing);
+    if (thread) return thread.call<T>(request, doing, transfer);
     const why = 'the store is not open; call open() first';
     return Promise.reject(new StoreError(`sqlite store ${this.path}: ${doing}: ${why}`));
   }

@@ -64,14 +64,17 @@ export class SqliteThread {
     return thread;
   }
 
-  /** Sends a request; resolves with the engine's answer or rejects with a StoreError. */
-  call<T>(request: EngineRequest, doing: string): Promise<T> {
+  /**
+   * Sends a request; resolves with the engine's answer or rejects with a StoreError. The
+   * buffers in `transfer` move to the thread (they are unusable here afterwards).
+   */
+  call<T>(request: EngineRequest, doing: string, transfer: ArrayBuffer[] = []): Promise<T> {
     if (this.#gone !== undefined) {
       return Promise.reject(this.#unavailable(doing));
     }
     const id = this.#nextId++;
     try {
-      this.#worker.postMessage({ id, doing, request } satisfies ThreadRequest);
+      this.#worker.postMessage({ id, doing, request } satisfies ThreadRequest, transfer);
     } catch (error) {
       // A value the structured clone cannot copy (a function, say): nothing was sent.
       return Promise.reject(sqliteStoreError(this.#path, doing, error));

@@ -273,7 +273,8 @@ function updateSql(mask: number): string {
   for (let field = 0; field < FIELD_COUNT; field++) {
     if (mask & (1 << field)) sets.push(`${INSTANCE_FIELD_COLUMNS[field]} = ?`);
   }
-  return `UPDATE instances SET ${sets.join(', ')}`;
+  // OR ROLLBACK, as the inserts (sqlite-bulk-insert.ts): a failure fails the whole batch.
+  return `UPDATE OR ROLLBACK instances SET ${sets.join(', ')}`;
 }
 
 /** A field number from the wire, checked: it picks a column and a bit of a patch's mask. */
