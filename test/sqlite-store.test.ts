@@ -365,10 +365,17 @@ describe('SqliteStore: bad input and faults', () => {
       /options\.synchronous/,
     );
     expect(() => new SqliteStore({ path: file, maxFinished: 1.5 })).toThrow(/options\.maxFinished/);
+    expect(() => new SqliteStore({ path: file, maxLogLinesPerInstance: -1 })).toThrow(
+      /options\.maxLogLinesPerInstance/,
+    );
   });
 
-  it('keeps 100,000 finished instances for 7 days by default', () => {
-    expect(SQLITE_STORE_RETENTION).toEqual({ maxFinished: 100_000, maxFinishedAgeMs: 604_800_000 });
+  it('keeps 100,000 finished instances for 7 days, and 10,000 lines of each, by default', () => {
+    expect(SQLITE_STORE_RETENTION).toEqual({
+      maxFinished: 100_000,
+      maxFinishedAgeMs: 604_800_000,
+      maxLogLinesPerInstance: 10_000,
+    });
   });
 });
 
@@ -484,6 +491,77 @@ describe('SqliteStore: retention', () => {
 
     const defaults = await openStore({ clock });
     expect(await defaults.getInstance('old')).toBeUndefined();
+  });
+});
+
+describe('SqliteStore: log cap', () => {
+  const messages = async (store: SqliteStore, instanceId: string) =>
+    (await store.lookupInstanceLogs({ instanceId })).map((line) => line.message);
+
+  it('keeps the newest maxLogLinesPerInstance lines of each instance and counts those dropped', async () => {
+    const store = await openStore({ maxLogLinesPerInstance: 3 });
+    const chatty = make.instance('chatty');
+    const quiet = make.instance('quiet');
+    await store.write([make.create(chatty), make.create(quiet), make.log(chatty, 'c1', T0 + 1)]);
+    await store.write([
+      ...[2, 3, 4, 5].map((n) => make.log(chatty, `c${n}`, T0 + n)),
+      make.log(quiet, 'q1', T0 + 6),
+    ]);
+
+    expect(await messages(store, 'chatty')).toEqual(['c3', 'c4', 'c5']);
+    expect(await messages(store, 'quiet')).toEqual(['q1']);
+    expect(store.droppedLogLines).toBe(2);
+  });
+
+  it('counts the lines already in the file after it is reopened', async () => {
+    const first = await openStore({ maxLogLinesPerInstance: 3 });
+    const record = make.instance('a');
+    await first.write([
+      make.create(record),
+      ...[1, 2, 3].map((n) => make.log(record, `l${n}`, T0 + n)),
+    ]);
+    await first.close();
+
+    const second = await openStore({ maxLogLinesPerInstance: 3 });
+    await second.write([make.log(record, 'l4', T0 + 4)]);
+    expect(await messages(second, 'a')).toEqual(['l2', 'l3', 'l4']);
+    expect(second.droppedLogLines).toBe(1);
+  });
+
+  it('keeps new lines after a clear, counting from what the clear left', async () => {
+    const store = await openStore({ maxLogLinesPerInstance: 3 });
+    const record = make.instance('a');
+    await store.write([
+      make.create(record),
+      ...[1, 2, 3].map((n) => make.log(record, `l${n}`, T0 + n)),
+    ]);
+
+    expect(await store.clearInstanceLogs({ before: T0 + 3 })).toBe(2);
+    await store.write([4, 5].map((n) => make.log(record, `l${n}`, T0 + n)));
+    expect(await messages(store, 'a')).toEqual(['l3', 'l4', 'l5']);
+    expect(store.droppedLogLines).toBe(0);
+  });
+
+  it('keeps nothing of a batch that fails, counts included', async () => {
+    const store = await openStore({ maxLogLinesPerInstance: 2 });
+    const record = make.instance('a');
+    await store.write([make.create(record), make.log(record, 'l1', T0 + 1)]);
+    const failing = [make.log(record, 'l2', T0 + 2), make.create(make.instance('a'))];
+    await storeErrorOf(store.write(failing));
+
+    await store.write([make.log(record, 'l3', T0 + 3)]);
+    expect(await messages(store, 'a')).toEqual(['l1', 'l3']);
+    expect(store.droppedLogLines).toBe(0);
+  });
+
+  it('keeps every line with Infinity', async () => {
+    const store = await openStore({ maxLogLinesPerInstance: Infinity });
+    const record = make.instance('a');
+    const lines = Array.from({ length: 50 }, (_, n) => make.log(record, `l${n}`, T0 + n));
+    await store.write([make.create(record), ...lines]);
+
+    expect(await messages(store, 'a')).toHaveLength(50);
+    expect(store.droppedLogLines).toBe(0);
   });
 });
 

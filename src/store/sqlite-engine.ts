@@ -59,7 +59,7 @@ export class SqliteEngine {
     const db = connect(options);
     try {
       this.#db = db;
-      this.#writer = new SqliteWriter(db);
+      this.#writer = new SqliteWriter(db, options.maxLogLinesPerInstance);
       this.#leases = new SqliteLeases(db);
       this.#retention = new SqliteRetention(db, options);
       this.#selectInstance = db.prepare('SELECT * FROM instances WHERE id = ?');
@@ -85,10 +85,11 @@ export class SqliteEngine {
   /** Does one request; throws what SQLite throws (the caller turns it into a StoreError). */
   handle(request: EngineRequest): unknown {
     switch (request.op) {
-      case 'write':
-        this.#write(request.wire, request.epoch);
+      case 'write': {
+        const droppedLines = this.#write(request.wire, request.epoch);
         this.#pruneQuietly(request.now);
-        return undefined;
+        return droppedLines;
+      }
       case 'all':
         return this.#all(request.sql);
       case 'pluck':
@@ -96,6 +97,8 @@ export class SqliteEngine {
           .pluck()
           .get(...request.sql.params);
       case 'run':
+        // The store runs only clears this way: they may delete lines the log cap counted.
+        this.#writer.forgetLogCounts();
         return this.#statement(request.sql.text).run(...request.sql.params).changes;
       case 'getInstance':
         return this.#selectInstance.get(request.id);
@@ -112,12 +115,12 @@ export class SqliteEngine {
    * Applies a batch, unless a batch sent before it (same epoch) failed: applying this one
    * would put its changes before those of the failed batch, which the store sends again.
    */
-  #write(wire: WireBatch, epoch: number): void {
+  #write(wire: WireBatch, epoch: number): number {
     if (epoch === this.#failedEpoch) {
       throw new Error('not applied: a batch written before it failed, and both are sent again');
     }
     try {
-      this.#writer.write(wire);
+      return this.#writer.write(wire);
     } catch (error) {
       this.#failedEpoch = epoch;
       throw error;

@@ -32,7 +32,7 @@ export interface SqliteStoreOptions {
   /**
    * Retention by count: keep at most this many instances in a final state; those that
    * finished first are removed first, with their history and logs. `Infinity` keeps all.
-   * Default 100,000 (about 125 MB of file for short jobs without log lines; see below).
+   * Default 100,000 (about 90 MB of file for short jobs without log lines; see below).
    */
   maxFinished?: number;
   /**
@@ -40,6 +40,12 @@ export interface SqliteStoreOptions {
    * with their history and logs, in ms. `Infinity` keeps them. Default 604,800,000 (7 days).
    */
   maxFinishedAgeMs?: number;
+  /**
+   * How many log lines to keep per instance, finished or not; past it the oldest are deleted
+   * as new ones are written, and counted in the store's `droppedLogLines`. A count, or
+   * `Infinity` to keep all. Default 10,000.
+   */
+  maxLogLinesPerInstance?: number;
   /**
    * Retention runs after a write at most once per this interval, in ms, so its cost is spread
    * over many batches; it also runs when the store opens. Default 1,000.
@@ -58,14 +64,16 @@ export interface SqliteStoreOptions {
 /**
  * Retention is on by default, as in the memory store, so that a service running for months
  * does not fill its disk with history nobody asked to keep (a finished instance takes about
- * 1.2 KB of file, more with log lines: a job a second is 100 MB a day). The limits are a disk's,
- * not memory's: a week, so a batch that ran over a weekend can still be looked at, and
- * 100,000 instances, so the file stays near 125 MB and a retention pass stays cheap.
- * Unfinished instances are never removed.
+ * 0.9 KB of file, more with log lines: a job a second is 75 MB a day). The limits are a disk's,
+ * not memory's: a week, so a batch that ran over a weekend can still be looked at; 100,000
+ * instances, so the file stays near 90 MB and a retention pass stays cheap; and 10,000 lines
+ * per instance (the memory store keeps 1,000), so one that runs for days logging all the while
+ * stays within a few MB. Unfinished instances are never removed, only their oldest lines.
  */
 export const SQLITE_STORE_RETENTION = {
   maxFinished: 100_000,
   maxFinishedAgeMs: 7 * 24 * 60 * 60 * 1000,
+  maxLogLinesPerInstance: 10_000,
 } as const;
 
 export interface ResolvedSqliteStoreOptions {
@@ -74,6 +82,7 @@ export interface ResolvedSqliteStoreOptions {
   synchronous: 'normal' | 'full';
   maxFinished: number;
   maxFinishedAgeMs: number;
+  maxLogLinesPerInstance: number;
   pruneIntervalMs: number;
   maxSizeBytes: number;
   clock: Clock;
@@ -88,6 +97,7 @@ const KEYS = [
   'synchronous',
   'maxFinished',
   'maxFinishedAgeMs',
+  'maxLogLinesPerInstance',
   'pruneIntervalMs',
   'maxSizeBytes',
   'clock',
@@ -118,6 +128,11 @@ export function resolveSqliteStoreOptions(value: unknown): ResolvedSqliteStoreOp
       options.maxFinishedAgeMs,
       SQLITE_STORE_RETENTION.maxFinishedAgeMs,
       orNone((v) => checkDurationMs(v, 'options.maxFinishedAgeMs')),
+    ),
+    maxLogLinesPerInstance: optional(
+      options.maxLogLinesPerInstance,
+      SQLITE_STORE_RETENTION.maxLogLinesPerInstance,
+      count('options.maxLogLinesPerInstance'),
     ),
     pruneIntervalMs: optional(options.pruneIntervalMs, 1_000, (v) =>
       checkDurationMs(v, 'options.pruneIntervalMs'),

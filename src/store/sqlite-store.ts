@@ -65,8 +65,9 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  * timeout, arguments, progress, owner) in creation order, which is all a manager needs to
  * resume them.
  *
- * Retention: finished instances are kept for 7 days and at most 100,000 of them by default
- * (see SQLITE_STORE_RETENTION); unfinished ones are never removed.
+ * Retention: finished instances are kept for 7 days and at most 100,000 of them by default,
+ * and at most 10,000 log lines of any instance (see SQLITE_STORE_RETENTION); unfinished
+ * instances are never removed.
  *
  * Threads: the connection lives on a thread of the store's own (sqlite-thread.ts), which runs
  * every transaction and every query, one at a time, in the order they were asked for. The
@@ -91,6 +92,7 @@ export class SqliteStore implements Store {
    * applied out of order; those sent once the failure was reported are the retries.
    */
   #writeEpoch = 0;
+  #droppedLogLines = 0;
   #thread: SqliteThread | undefined;
   #claim: FileClaim | undefined;
   #opening: Promise<void> | undefined;
@@ -103,6 +105,14 @@ export class SqliteStore implements Store {
   /** The database file. */
   get path(): string {
     return this.#options.path;
+  }
+
+  /**
+   * Log lines deleted since this store opened because their instance held more than
+   * `maxLogLinesPerInstance`.
+   */
+  get droppedLogLines(): number {
+    return this.#droppedLogLines;
   }
 
   /** Opens the file (creating it and its schema when missing); a no-op when open. */
@@ -137,7 +147,7 @@ export class SqliteStore implements Store {
     try {
       const wire = this.#encode(doing, batch);
       const request: EngineRequest = { op: 'write', wire, changes: batch.length, now, epoch };
-      await this.#call(request, doing, transferOf(wire));
+      this.#droppedLogLines += await this.#call<number>(request, doing, transferOf(wire));
     } catch (error) {
       if (epoch === this.#writeEpoch) this.#writeEpoch++;
       throw error;

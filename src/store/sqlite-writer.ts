@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { BulkInsert } from './sqlite-bulk-insert.js';
+import { SqliteLogCap } from './sqlite-log-cap.js';
 import {
   INSTANCE_COLUMNS,
   INSTANCE_FIELD_COLUMNS,
@@ -71,7 +72,8 @@ export class SqliteWriter {
   /** UPDATE statements by the mask of their fields, of the row found by seq and by id. */
   readonly #updatesBySeq = new Map<number, BetterSqlite3.Statement<unknown[]>>();
   readonly #updatesById = new Map<number, BetterSqlite3.Statement<unknown[], number>>();
-  readonly #applyBatch: (wire: WireBatch) => void;
+  readonly #logCap: SqliteLogCap | undefined;
+  readonly #applyBatch: (wire: WireBatch) => number;
   /** The `seq` of the next created instance: one past the largest stored (creation order). */
   #nextSeq: number;
   /** Instances created in the batch being applied, not inserted yet, by id. */
@@ -85,7 +87,8 @@ export class SqliteWriter {
   /** What the batch being applied changes in `#unfinished`: a seq, or undefined to forget. */
   readonly #unfinishedChanges = new Map<string, number | undefined>();
 
-  constructor(db: BetterSqlite3.Database) {
+  /** `maxLogLinesPerInstance`: Infinity keeps every line (see sqlite-log-cap.ts). */
+  constructor(db: BetterSqlite3.Database, maxLogLinesPerInstance: number) {
     this.#db = db;
     this.#instances = new BulkInsert(db, 'instances', INSTANCE_COLUMNS);
     this.#transitions = new BulkInsert(db, 'transitions', TRANSITION_COLUMNS);
@@ -95,17 +98,24 @@ export class SqliteWriter {
       .pluck();
     const last = db.prepare('SELECT max(seq) FROM instances').pluck().get() as number | null;
     this.#nextSeq = (last ?? 0) + 1;
+    if (Number.isFinite(maxLogLinesPerInstance)) {
+      this.#logCap = new SqliteLogCap(db, maxLogLinesPerInstance);
+    }
     this.#applyBatch = db.transaction((wire: WireBatch) => this.#applyAll(new WireReader(wire)));
   }
 
-  write(wire: WireBatch): void {
+  /** Applies a batch; returns how many log lines the cap on lines per instance deleted. */
+  write(wire: WireBatch): number {
     try {
-      this.#applyBatch(wire);
+      const dropped = this.#applyBatch(wire);
       for (const [id, seq] of this.#unfinishedChanges) {
         if (seq === undefined) this.#unfinished.delete(id);
         else this.#unfinished.set(id, seq);
       }
+      this.#logCap?.committed();
+      return dropped;
     } finally {
+      this.#logCap?.abandoned();
       this.#instances.clear();
       this.#transitions.clear();
       this.#logs.clear();
@@ -116,7 +126,12 @@ export class SqliteWriter {
     }
   }
 
-  #applyAll(reader: WireReader): void {
+  /** Log lines were deleted other than by this writer: their counts must be read again. */
+  forgetLogCounts(): void {
+    this.#logCap?.forget();
+  }
+
+  #applyAll(reader: WireReader): number {
     while (!reader.done) {
       const op = reader.next();
       if (op === CREATE) this.#create(reader);
@@ -133,6 +148,7 @@ export class SqliteWriter {
     this.#instances.flush();
     this.#transitions.flush();
     this.#logs.flush();
+    return this.#logCap?.trim() ?? 0;
   }
 
   /** Holds the row back until the batch ends, so its updates in the batch merge into it. */
@@ -180,6 +196,7 @@ export class SqliteWriter {
     reader.copy(LOG_WIDTH, values);
     values.push(seq);
     this.#logs.added();
+    this.#logCap?.added(seq);
   }
 
   #insertTransitionOf(reader: WireReader, seq: number): void {
