@@ -5,6 +5,7 @@ import type { EngineOptions } from './sqlite-options.js';
 import type { Sql } from './sqlite-query.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { type InstanceRow, insertSql, SCHEDULE_COLUMNS, type ScheduleRow } from './sqlite-rows.js';
+import { StatementCache } from './sqlite-statement-cache.js';
 import type { WireBatch } from './sqlite-wire.js';
 import { SqliteWriter } from './sqlite-writer.js';
 import type { ClaimOptions } from './store.js';
@@ -50,7 +51,8 @@ export class SqliteEngine {
   readonly #deleteSchedule: BetterSqlite3.Statement<[string]>;
   readonly #selectSchedule: BetterSqlite3.Statement<[string], ScheduleRow>;
   readonly #listSchedules: BetterSqlite3.Statement<[], ScheduleRow>;
-  readonly #statements = new Map<string, BetterSqlite3.Statement<unknown[]>>();
+  /** SQL built from queries, prepared once per text. */
+  readonly #statements: StatementCache<string, BetterSqlite3.Statement<unknown[]>>;
   /** The epoch of the last write that failed: later writes of that epoch are refused. */
   #failedEpoch = -1;
 
@@ -67,6 +69,7 @@ export class SqliteEngine {
       this.#deleteSchedule = db.prepare('DELETE FROM schedules WHERE id = ?');
       this.#selectSchedule = db.prepare('SELECT * FROM schedules WHERE id = ?');
       this.#listSchedules = db.prepare('SELECT * FROM schedules ORDER BY created_at, id');
+      this.#statements = new StatementCache(MAX_CACHED_STATEMENTS, (text) => db.prepare(text));
     } catch (error) {
       db.close();
       throw error;
@@ -93,13 +96,14 @@ export class SqliteEngine {
       case 'all':
         return this.#all(request.sql);
       case 'pluck':
-        return this.#statement(request.sql.text)
+        return this.#statements
+          .get(request.sql.text)
           .pluck()
           .get(...request.sql.params);
       case 'run':
         // The store runs only clears this way: they may delete lines the log cap counted.
         this.#writer.forgetLogCounts();
-        return this.#statement(request.sql.text).run(...request.sql.params).changes;
+        return this.#statements.get(request.sql.text).run(...request.sql.params).changes;
       case 'getInstance':
         return this.#selectInstance.get(request.id);
       case 'claim':
@@ -154,20 +158,9 @@ export class SqliteEngine {
    * send to the store's thread).
    */
   #all(sql: Sql): Rows {
-    const statement = this.#statement(sql.text);
+    const statement = this.#statements.get(sql.text);
     const names = statement.columns().map((column) => column.name);
     return { names, rows: statement.raw(true).all(...sql.params) as unknown[][] };
-  }
-
-  /** A prepared statement for SQL built from a query, cached by its text. */
-  #statement(text: string): BetterSqlite3.Statement<unknown[]> {
-    let statement = this.#statements.get(text);
-    if (statement === undefined) {
-      statement = this.#db.prepare(text);
-      if (this.#statements.size >= MAX_CACHED_STATEMENTS) this.#statements.clear();
-      this.#statements.set(text, statement);
-    }
-    return statement;
   }
 
   /**

@@ -42,10 +42,10 @@ const OF_INSTANCE = 'instance_seq = (SELECT seq FROM instances WHERE id = ?)';
  * History and log rows hold neither the id nor the kind of their instance (see sqlite-schema):
  * queries join the instance for both. Every row has its instance: deleting one deletes them.
  */
-const HISTORY = `SELECT h.*, i.id AS instance_id, i.kind FROM transitions h
+const joined = (table: string) => `SELECT h.*, i.id AS instance_id, i.kind FROM ${table} h
   JOIN instances i ON i.seq = h.instance_seq`;
-const LOGS = `SELECT h.*, i.id AS instance_id, i.kind FROM logs h
-  JOIN instances i ON i.seq = h.instance_seq`;
+const HISTORY = joined('transitions');
+const LOGS = joined('logs');
 
 class Where {
   readonly clauses: string[] = [];

@@ -71,11 +71,11 @@ export type { SqliteStoreOptions } from './sqlite-options.js';
  *
  * Threads: the connection lives on a thread of the store's own (sqlite-thread.ts), which runs
  * every transaction and every query, one at a time, in the order they were asked for. The
- * thread that uses the store only copies write batches across and decodes the rows that come
- * back. A short job (one row and five state transitions) costs the store's thread about 25 µs
- * of CPU and about 3 KB of WAL, and the WAL's checkpoint into the file (about every 4 MB)
- * takes 10–50 ms with its fsyncs on a two-core VM: on the main thread that was more than the
- * rest of the manager spends per instance, and a stall for its timers
+ * thread that uses the store only encodes write batches and hands them across, and decodes
+ * the rows that come back. A short job (one row and five state transitions) costs the store's
+ * thread about 25 µs of CPU and about 3 KB of WAL, and the WAL's checkpoint into the file
+ * (about every 4 MB) takes 10–50 ms with its fsyncs on a two-core VM: on the main thread that
+ * was more than the rest of the manager spends per instance, and a stall for its timers
  * (bench/results/sqlite.md).
  */
 export class SqliteStore implements Store {

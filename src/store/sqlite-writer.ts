@@ -12,6 +12,7 @@ import {
   TRANSITION_COLUMNS,
   TRANSITION_WIDTH,
 } from './sqlite-rows.js';
+import { StatementCache } from './sqlite-statement-cache.js';
 import { CREATE, LOG, UPDATE, type WireBatch, WireReader } from './sqlite-wire.js';
 
 /** An instance created in the batch being applied: its row's values (seq not yet appended). */
@@ -64,14 +65,17 @@ const FINISHED_AT = INSTANCE_FIELD_NUMBERS.get('finishedAt') as number;
  * store's time per short job); an instance is forgotten when an update finishes it.
  */
 export class SqliteWriter {
-  readonly #db: BetterSqlite3.Database;
   readonly #instances: BulkInsert;
   readonly #transitions: BulkInsert;
   readonly #logs: BulkInsert;
   readonly #selectSeq: BetterSqlite3.Statement<[string], number>;
-  /** UPDATE statements by the mask of their fields, of the row found by seq and by id. */
-  readonly #updatesBySeq = new Map<number, BetterSqlite3.Statement<unknown[]>>();
-  readonly #updatesById = new Map<number, BetterSqlite3.Statement<unknown[], number>>();
+  /**
+   * UPDATE statements by the mask of the fields they set, of the row found by its seq, and by
+   * its id returning the seq. The fields are set in the order of their numbers, so a shape is
+   * one statement whatever order a patch named them in (the manager patches a handful).
+   */
+  readonly #updatesBySeq: StatementCache<number, BetterSqlite3.Statement<unknown[]>>;
+  readonly #updatesById: StatementCache<number, BetterSqlite3.Statement<unknown[], number>>;
   readonly #logCap: SqliteLogCap | undefined;
   readonly #applyBatch: (wire: WireBatch) => number;
   /** The `seq` of the next created instance: one past the largest stored (creation order). */
@@ -89,10 +93,15 @@ export class SqliteWriter {
 
   /** `maxLogLinesPerInstance`: Infinity keeps every line (see sqlite-log-cap.ts). */
   constructor(db: BetterSqlite3.Database, maxLogLinesPerInstance: number) {
-    this.#db = db;
     this.#instances = new BulkInsert(db, 'instances', INSTANCE_COLUMNS);
     this.#transitions = new BulkInsert(db, 'transitions', TRANSITION_COLUMNS);
     this.#logs = new BulkInsert(db, 'logs', LOG_COLUMNS);
+    this.#updatesBySeq = new StatementCache(MAX_CACHED_UPDATES, (mask) =>
+      db.prepare(`${updateSql(mask)} WHERE seq = ?`),
+    );
+    this.#updatesById = new StatementCache(MAX_CACHED_UPDATES, (mask) =>
+      db.prepare<unknown[], number>(`${updateSql(mask)} WHERE id = ? RETURNING seq`).pluck(),
+    );
     this.#selectSeq = db
       .prepare<[string], number>('SELECT seq FROM instances WHERE id = ?')
       .pluck();
@@ -234,9 +243,9 @@ export class SqliteWriter {
     const known = this.#unfinished.get(id);
     let seq: number | undefined;
     if (known === undefined) {
-      seq = this.#updateById(mask).get(...params, id);
+      seq = this.#updatesById.get(mask).get(...params, id);
     } else {
-      seq = this.#updateBySeq(mask).run(...params, known).changes > 0 ? known : undefined;
+      seq = this.#updatesBySeq.get(mask).run(...params, known).changes > 0 ? known : undefined;
     }
     if (seq !== undefined) {
       const finished = values[FINISHED_AT];
@@ -255,33 +264,6 @@ export class SqliteWriter {
     const seq = this.#selectSeq.get(id);
     if (seq !== undefined) this.#seqs.set(id, seq);
     return seq;
-  }
-
-  /**
-   * The UPDATE of the fields in `mask` of the row found by its seq. Statements are cached by
-   * shape: the fields are set in the order of their numbers, so a shape is one statement
-   * whatever order a patch named them in (the manager patches a handful of shapes).
-   */
-  #updateBySeq(mask: number): BetterSqlite3.Statement<unknown[]> {
-    let statement = this.#updatesBySeq.get(mask);
-    if (statement === undefined) {
-      statement = this.#db.prepare(`${updateSql(mask)} WHERE seq = ?`);
-      if (this.#updatesBySeq.size >= MAX_CACHED_UPDATES) this.#updatesBySeq.clear();
-      this.#updatesBySeq.set(mask, statement);
-    }
-    return statement;
-  }
-
-  /** The UPDATE of the fields in `mask` of the row found by its id, returning its seq. */
-  #updateById(mask: number): BetterSqlite3.Statement<unknown[], number> {
-    let statement = this.#updatesById.get(mask);
-    if (statement === undefined) {
-      const sql = `${updateSql(mask)} WHERE id = ? RETURNING seq`;
-      statement = this.#db.prepare<unknown[], number>(sql).pluck();
-      if (this.#updatesById.size >= MAX_CACHED_UPDATES) this.#updatesById.clear();
-      this.#updatesById.set(mask, statement);
-    }
-    return statement;
   }
 }
 
